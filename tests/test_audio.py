@@ -350,3 +350,25 @@ def test_real_stereo_decodes_identically_everywhere(shared_audio):
     for r in wb.compare_decoders(shared_audio / "en_jfk_44k_stereo.flac"):
         assert r.offset_samples == 0
         assert abs(r.level_difference_db) < 1e-3
+
+
+def test_long_files_decode_in_parallel_identically_and_survive_truncation(tmp_path):
+    sr = 16_000
+    seconds = 2 * audio_mod.PARALLEL_DECODE_SECONDS + 5
+    x = np.random.default_rng(3).uniform(-0.5, 0.5, (int(seconds * sr), 2)).astype(np.float32)
+    path = tmp_path / "long.flac"
+    sf.write(path, x, sr, subtype="PCM_24")
+    assert audio_mod._decode_threads(len(x), sr) >= min(2, __import__("os").cpu_count() or 1)
+    sequential, _ = sf.read(path, dtype="float32")
+    clip = load_audio(path, channel="all")
+    np.testing.assert_array_equal(clip.samples, sequential.T)
+    raw = path.read_bytes()
+    cut = tmp_path / "long_cut.flac"
+    cut.write_bytes(raw[: len(raw) * 3 // 4])
+    with pytest.raises(CorruptAudioError, match="long_cut.flac"):
+        load_audio(cut)
+    with pytest.warns(AudioWarning, match="truncated"):
+        partial = load_audio(cut, channel="all", allow_truncated=True)
+    n = partial.num_frames
+    assert 0.6 * len(x) < n < 0.8 * len(x)
+    np.testing.assert_array_equal(partial.samples[:, : n - 4096], sequential.T[:, : n - 4096])

@@ -185,7 +185,7 @@ class Clip:
         """1-D float32 view: the single channel, or the mean of all channels."""
         if self.num_channels == 1:
             return self.samples[0]
-        return self.samples.mean(axis=0, dtype=np.float32)
+        return _mean_mix(self.samples)
 
     def resample(self, target_sr: int = SAMPLE_RATE, method: str | None = None) -> "Clip":
         """Return a new clip at ``target_sr`` made with a named resampler.
@@ -215,6 +215,10 @@ class Clip:
 
 class _Unavailable(Exception):
     """The backend cannot run on this machine at all (not installed, no FFmpeg...)."""
+
+
+class _ShortRead(Exception):
+    """A parallel chunk came back shorter than the header promised."""
 
 
 class _NotRecognised(Exception):
@@ -263,11 +267,19 @@ def _decode_soundfile(path: Path) -> _Decoded:
         with f:
             declared = f.frames
             rate, fmt, subtype = f.samplerate, f.format, f.subtype
-            data = f.read(dtype="float32", always_2d=True)
+            threads = _decode_threads(declared, rate) if fmt in _SF_EXACT_SEEK else 1
+            data = None
+            if threads > 1:
+                try:
+                    data = _sf_read_parallel(path, declared, f.channels, threads)
+                except (_ShortRead, sf.LibsndfileError, RuntimeError):
+                    data = None  # damaged or cut short: read sequentially to keep what is there
+            if data is None:
+                data = f.read(dtype="float32", always_2d=True)
     except (sf.LibsndfileError, RuntimeError) as exc:
         raise _DecodeFailed(f"libsndfile: {exc}") from exc
     return _Decoded(
-        samples=np.ascontiguousarray(data.T),
+        samples=data.T,  # a (channels, frames) view; _finish copies only what it keeps
         sample_rate=int(rate),
         version=_soundfile_version(),
         codec=_SF_CODECS.get(fmt, subtype.lower()),
@@ -276,6 +288,43 @@ def _decode_soundfile(path: Path) -> _Decoded:
         sample_format=subtype,
         declared_frames=int(declared),
     )
+
+
+#: Containers libsndfile seeks in sample-exactly, so they can be decoded in parallel chunks.
+_SF_EXACT_SEEK = {"WAV", "WAVEX", "FLAC", "AIFF", "W64", "RF64", "CAF"}
+#: Files shorter than this many seconds per thread are decoded in one go.
+PARALLEL_DECODE_SECONDS = 30.0
+
+
+def _decode_threads(frames: int, rate: int) -> int:
+    cpus = os.cpu_count() or 1
+    return max(1, min(cpus, 4, int(frames / max(rate, 1) / PARALLEL_DECODE_SECONDS)))
+
+
+def _sf_read_parallel(path: Path, frames: int, channels: int, threads: int) -> np.ndarray:
+    """Decode ``threads`` consecutive chunks at once (libsndfile releases the GIL).
+
+    Each thread opens its own handle, seeks to its chunk and decodes straight
+    into its slice of one output buffer: the result is identical to a single
+    sequential read, about ``threads`` times sooner on long FLAC files.
+    """
+    import soundfile as sf
+    from concurrent.futures import ThreadPoolExecutor
+
+    out = np.empty((frames, channels), dtype=np.float32)
+    bounds = np.linspace(0, frames, threads + 1).astype(np.int64)
+
+    def work(i: int) -> int:
+        start, stop = int(bounds[i]), int(bounds[i + 1])
+        with sf.SoundFile(str(path)) as f:
+            f.seek(start)
+            return len(f.read(stop - start, dtype="float32", always_2d=True, out=out[start:stop]))
+
+    with ThreadPoolExecutor(threads) as pool:
+        got = list(pool.map(work, range(threads)))
+    if got != list(np.diff(bounds)):
+        raise _ShortRead(f"{sum(got)} of {frames} frames")
+    return out
 
 
 def torchcodec_status() -> tuple[bool, str]:
@@ -695,9 +744,10 @@ def _finish(p: Path, d: _Decoded, used: str, attempts, channel, assume_sample_ra
     warns: list[str] = []
     if exact and declared and have < declared and allow_truncated:
         warns.append(f"truncated: {have} of {declared} frames present")
-    samples, mode = _select_channels(data, channel, name)
-    warns += _channel_warnings(data, levels, mode)
-    peak = float(np.max(np.abs(data)))  # the file's channels: a mix that cancels is reported above
+    mix = _mean_mix(data) if data.shape[0] > 1 else None
+    samples, mode = _select_channels(data, channel, name, mix)
+    warns += _channel_warnings(levels, mix)
+    peak = max(float(data.max()), -float(data.min()))  # the file's channels: a mix that cancels is reported above
     if _to_db(peak) < SILENCE_DBFS:
         warns.append(f"silent: peak level {_to_db(peak):.0f} dBFS; there is nothing to transcribe")
     for w in warns:
@@ -724,14 +774,20 @@ def _finish(p: Path, d: _Decoded, used: str, attempts, channel, assume_sample_ra
     return Clip(samples, rate, info)
 
 
-def _select_channels(data: np.ndarray, channel, name: str) -> tuple[np.ndarray, str]:
+def _mean_mix(data: np.ndarray) -> np.ndarray:
+    """Average of the channels, (frames,), as one BLAS matrix-vector product."""
+    weights = np.full(data.shape[0], 1.0 / data.shape[0], dtype=np.float32)
+    return weights @ data
+
+
+def _select_channels(data: np.ndarray, channel, name: str, mix: np.ndarray | None) -> tuple[np.ndarray, str]:
     n = data.shape[0]
     if channel == "all":
-        return data, "all"
+        return data.copy(order="C") if not data.flags.c_contiguous else data, "all"
     if n == 1:
-        return data, "mono"
+        return data.copy(order="C") if not data.flags.c_contiguous else data, "mono"
     if channel == "mean":
-        return data.mean(axis=0, dtype=np.float32)[None, :], f"mean of {n}"
+        return mix[None, :], f"mean of {n}"
     if channel == "first":
         channel = 0
     if isinstance(channel, (int, np.integer)) and not isinstance(channel, bool):
@@ -741,19 +797,20 @@ def _select_channels(data: np.ndarray, channel, name: str) -> tuple[np.ndarray, 
     raise ValueError(f"channel must be 'mean', 'first', 'all' or a channel index; got {channel!r}")
 
 
-def _channel_warnings(data: np.ndarray, levels: list[float], mode: str) -> list[str]:
-    if data.shape[0] < 2:
+def _channel_warnings(levels: list[float], mix: np.ndarray | None) -> list[str]:
+    if mix is None:
         return []
+    n = len(levels)
     out = []
     live = [lv for lv in levels if lv > SILENCE_DBFS]
     for i, lv in enumerate(levels):
         if lv <= SILENCE_DBFS and live:
             out.append(
-                f"channel {i} of {data.shape[0]} is silent ({lv:.0f} dBFS): a mean mix is about "
-                f"{20 * math.log10(data.shape[0]):.0f} dB quieter than the live channel; consider channel=<live channel>"
+                f"channel {i} of {n} is silent ({lv:.0f} dBFS): a mean mix is about "
+                f"{20 * math.log10(n):.0f} dB quieter than the live channel; consider channel=<live channel>"
             )
     if live:
-        mix_db = _rms_dbfs(data.mean(axis=0, dtype=np.float32))
+        mix_db = _rms_dbfs(mix)
         chan_db = _to_db(math.sqrt(np.mean([10 ** (lv / 10) for lv in levels])))
         if mix_db - chan_db < CANCELLATION_DB:
             out.append(
@@ -893,9 +950,11 @@ def _to_db(x: float) -> float:
 
 
 def _rms_dbfs(x: np.ndarray) -> float:
+    """RMS level of a 1-D signal in dBFS (a BLAS dot product: no temporary arrays)."""
     if x.size == 0:
         return -math.inf
-    return _to_db(float(np.sqrt(np.mean(np.square(x, dtype=np.float64)))))
+    x = np.asarray(x, dtype=np.float32)
+    return _to_db(math.sqrt(max(float(np.dot(x, x)), 0.0) / x.size))
 
 
 def _bits_from_format(fmt: str | None) -> int | None:
