@@ -1,0 +1,288 @@
+"""``python -m workbench``: the command line.
+
+Every subcommand has ``--help``; those that print results have ``--json``
+for scripts. Errors the workbench anticipates are printed as one message
+(exit status 2), never as a traceback from inside a library.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import sys
+import warnings
+from pathlib import Path
+
+from .errors import AudioWarning, WorkbenchError
+
+EXIT_ERROR = 2
+
+
+def _print_json(obj) -> None:
+    print(json.dumps(obj, indent=2, ensure_ascii=False, default=_json_default, allow_nan=False))
+
+
+def _json_default(o):
+    import numpy as np
+
+    if isinstance(o, (np.integer,)):
+        return int(o)
+    if isinstance(o, (np.floating,)):
+        return _finite(float(o))
+    if isinstance(o, Path):
+        return str(o)
+    raise TypeError(f"not JSON serialisable: {type(o).__name__}")
+
+
+def _finite(x):
+    """JSON has no infinities: -inf dB (digital silence) becomes null."""
+    if isinstance(x, float) and not math.isfinite(x):
+        return None
+    return x
+
+
+def _clean(obj):
+    if isinstance(obj, dict):
+        return {k: _clean(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_clean(v) for v in obj]
+    return _finite(obj)
+
+
+# --------------------------------------------------------------------------
+# Subcommands
+# --------------------------------------------------------------------------
+
+
+def cmd_doctor(args) -> int:
+    from .environment import run_doctor
+
+    report = run_doctor()
+    if args.json:
+        _print_json(_clean(report.to_dict()))
+    else:
+        print(report.format_text())
+    return report.exit_code
+
+
+def cmd_info(args) -> int:
+    from .audio import load_audio
+
+    channel = _channel_arg(args.channel)
+    clip = load_audio(args.file, backend=args.backend, channel=channel, assume_sample_rate=args.assume_rate)
+    info = clip.info.to_dict()
+    if args.json:
+        _print_json(_clean(info))
+        return 0
+    width = max(len(k) for k in info)
+    for key, value in info.items():
+        if key in ("attempts", "history", "warnings"):
+            continue
+        print(f"{key:<{width}}  {value}")
+    for backend, outcome in info["attempts"].items():
+        print(f"{'tried ' + backend:<{width}}  {outcome}")
+    return 0
+
+
+def cmd_compare_decoders(args) -> int:
+    from .audio import compare_decoders
+
+    backends = args.backends.split(",") if args.backends else None
+    rows = [c.to_dict() for c in compare_decoders(args.file, backends)]
+    if args.json:
+        _print_json(_clean(rows))
+        return 0
+    print(f"{args.file}: reference decoder {rows[0]['reference']}")
+    print(f"{'decoder':<12} {'offset (samples)':>17} {'offset (ms)':>12} {'level (dB)':>11} {'residual (dB)':>14} {'frames':>10}")
+    for r in rows:
+        resid = "identical" if r["residual_db"] == -math.inf else f"{r['residual_db']:.1f}"
+        print(
+            f"{r['other']:<12} {r['offset_samples']:>17d} {r['offset_ms']:>12.2f} {r['level_difference_db']:>11.2f} {resid:>14} {r['other_frames']:>10d}"
+        )
+    return 0
+
+
+def cmd_resample(args) -> int:
+    from .audio import load_audio
+    from .io import write_wav
+
+    clip = load_audio(args.input, backend=args.backend, channel=_channel_arg(args.channel))
+    out = clip.resample(args.rate, args.method)
+    write_wav(args.output, out)
+    msg = {
+        "input": args.input,
+        "output": args.output,
+        "method": args.method,
+        "from_rate": clip.sample_rate,
+        "to_rate": out.sample_rate,
+        "channels": out.num_channels,
+        "seconds": round(out.duration, 3),
+    }
+    if args.json:
+        _print_json(msg)
+    else:
+        print(f"wrote {args.output}: {out.sample_rate} Hz, {out.num_channels} channel(s), {out.duration:.2f} s, resampled with {args.method}")
+    return 0
+
+
+def cmd_resamplers(args) -> int:
+    from .resampling import DEFAULT_RESAMPLER, RESAMPLERS
+
+    rows = []
+    for name, r in RESAMPLERS.items():
+        ok, why = r.available()
+        rows.append({"name": name, "kind": r.kind, "library": r.library, "available": ok, "reason": why, "default": name == DEFAULT_RESAMPLER, "description": r.description})
+    if args.json:
+        _print_json(rows)
+        return 0
+    for r in rows:
+        mark = "*" if r["default"] else (" " if r["available"] else "-")
+        note = "" if r["available"] else f"  [unavailable: {r['reason']}]"
+        print(f"{mark} {r['name']:<24} {r['kind']:<9} {r['description']}{note}")
+    print("\n* default   - not available on this machine")
+    return 0
+
+
+def cmd_resample_report(args) -> int:
+    from .reports import write_resampling_report
+    from .resampling import resample_report
+
+    rates = [int(r) for r in args.rates.split(",")]
+    methods = args.methods.split(",") if args.methods else None
+    df = resample_report(rates, args.target, methods, timing_seconds=args.timing_seconds, progress=not args.json)
+    out_dir = Path(args.out)
+    paths = write_resampling_report(df, out_dir, target_sr=args.target, sweep_rate=max(rates))
+    if args.json:
+        _print_json(_clean({"rows": df.to_dict(orient="records"), "skipped": df.attrs.get("skipped", {}), "files": [str(p) for p in paths]}))
+        return 0
+    print(_format_quality_table(df))
+    for name, why in df.attrs.get("skipped", {}).items():
+        print(f"skipped {name}: {why}")
+    for p in paths:
+        print(f"wrote {p}")
+    return 0
+
+
+def _format_quality_table(df) -> str:
+    view = df[["orig_sr", "target_sr", "method", "kind", "alias_noise_db", "alias_sweep_db", "passband_ripple_db", "realtime_factor"]].copy()
+    view.columns = ["from Hz", "to Hz", "method", "kind", "alias noise dB", "alias sweep dB", "ripple dB", "x realtime"]
+    return view.to_string(index=False, float_format=lambda v: f"{v:.1f}", na_rep="n/a")
+
+
+def cmd_bench(args) -> int:
+    from .benchmarks import bench_audio, format_audio_bench
+
+    if args.suite != "audio":
+        raise WorkbenchError(f"unknown benchmark suite {args.suite!r}; available: audio")
+    result = bench_audio(quick=args.quick, out=args.out, progress=not args.json)
+    if args.json:
+        _print_json(_clean(result))
+    else:
+        print(format_audio_bench(result))
+    return 0
+
+
+def cmd_demo(args) -> int:
+    from .reports import run_demo
+
+    summary, path = run_demo(out_dir=Path(args.out), quick=args.quick)
+    if args.json:
+        _print_json(_clean({"report": str(path), "summary": summary.to_dict(orient="records")}))
+        return 0
+    print(_format_quality_table(summary))
+    print(f"\nreport: {path}")
+    return 0
+
+
+def _channel_arg(value: str):
+    return int(value) if value.lstrip("-").isdigit() else value
+
+
+# --------------------------------------------------------------------------
+# Parser
+# --------------------------------------------------------------------------
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from .audio import BACKENDS, SAMPLE_RATE
+    from .resampling import DEFAULT_RESAMPLER, REPORT_RATES, TIMING_SECONDS
+
+    parser = argparse.ArgumentParser(prog="python -m workbench", description="Whisper Workbench: see why Whisper transcribes the way it does.")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    sub.required = True
+
+    p = sub.add_parser("doctor", help="report what on this machine decides how Whisper will behave", description="Check OS, Python, torch/CUDA, decoders, FFmpeg, model libraries, memory, disk and non-ASCII paths.")
+    p.add_argument("--json", action="store_true", help="print machine-readable JSON")
+    p.set_defaults(func=cmd_doctor)
+
+    channel_help = "channel handling: mean (default), first, all, or a channel index"
+    p = sub.add_parser("info", help="decode a file and show what was decoded and how", description="Decode FILE and print codec, rates, channels, bit depth, decoder and the decoders that were skipped.")
+    p.add_argument("file")
+    p.add_argument("--backend", default="auto", choices=["auto", *BACKENDS])
+    p.add_argument("--channel", default="mean", help=channel_help)
+    p.add_argument("--assume-rate", type=int, default=None, help="relabel the audio with this rate (Hz) when the header is wrong")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_info)
+
+    p = sub.add_parser("compare-decoders", help="decode one file with several decoders and measure the differences", description="Sample offset, level and residual between decoders (MP3 decoders differ in priming/padding).")
+    p.add_argument("file")
+    p.add_argument("--backends", help="comma-separated, first is the reference (default: every available one)")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_compare_decoders)
+
+    p = sub.add_parser("resample", help="convert a file to a WAV at another rate with a named resampler", description="Like 'ffmpeg -i in -ar 16000 -ac 1 out.wav', with the resampler of your choice. The output is written atomically.")
+    p.add_argument("input")
+    p.add_argument("output")
+    p.add_argument("--rate", type=int, default=SAMPLE_RATE)
+    p.add_argument("--method", default=DEFAULT_RESAMPLER, help="a resampler name (see 'resamplers')")
+    p.add_argument("--backend", default="auto", choices=["auto", *BACKENDS])
+    p.add_argument("--channel", default="mean", help=channel_help)
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_resample)
+
+    p = sub.add_parser("resamplers", help="list the resamplers and whether each can run here")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_resamplers)
+
+    p = sub.add_parser("resample-report", help="measure every resampler: alias rejection, passband, speed", description="Measures every method on a log sweep and band-limited noise above the new Nyquist; prints a table and writes CSV, JSON and an HTML report.")
+    p.add_argument("--rates", default=",".join(map(str, REPORT_RATES)), help="comma-separated source rates (Hz)")
+    p.add_argument("--target", type=int, default=SAMPLE_RATE)
+    p.add_argument("--methods", help="comma-separated subset of resamplers")
+    p.add_argument("--timing-seconds", type=float, default=TIMING_SECONDS, help="audio length used for timing")
+    p.add_argument("--out", default="reports", help="folder for the report files")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_resample_report)
+
+    p = sub.add_parser("bench", help="speed benchmarks (suite: audio)", description="audio: load time of a 10-minute 48 kHz stereo FLAC, resampling speed per method, and time to build a before/after spectrogram figure.")
+    p.add_argument("suite", nargs="?", default="audio", choices=["audio"])
+    p.add_argument("--quick", action="store_true", help="shorter signals, for a smoke test")
+    p.add_argument("--out", default=None, help="also write the result as JSON to this file")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_bench)
+
+    p = sub.add_parser("demo", help="the main job: run the headless report and write it under reports/")
+    p.add_argument("--out", default="reports")
+    p.add_argument("--quick", action="store_true", help="shorter measurements")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_demo)
+    return parser
+
+
+def _show_warning(message, category, filename, lineno, file=None, line=None):
+    label = "warning" if issubclass(category, AudioWarning) else category.__name__
+    print(f"{label}: {message}", file=sys.stderr)
+
+
+def main(argv=None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    warnings.showwarning = _show_warning
+    try:
+        return int(args.func(args) or 0)
+    except WorkbenchError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_ERROR
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
