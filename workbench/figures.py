@@ -26,14 +26,13 @@ Examples
 from __future__ import annotations
 
 import math
-import os
-import tempfile
 from numbers import Real
 from pathlib import Path
 
 import numpy as np
 import plotly.graph_objects as go
 
+from .io import atomic_path
 from .spectra import (
     MAX_BINS,
     MAX_FRAMES,
@@ -104,7 +103,7 @@ def _clip_label(x) -> str | None:
     parts = []
     path = getattr(info, "path", None)
     if path:
-        parts.append(os.path.basename(str(path)))
+        parts.append(Path(str(path)).name)
     for step in reversed(getattr(info, "history", None) or []):
         if step.get("step") == "resample":
             parts.append(f"{step.get('method')}, {_khz(step.get('from_rate'))} to {_khz(step.get('to_rate'))}")
@@ -575,18 +574,6 @@ def to_html(fig: go.Figure, path, *, include_plotlyjs: bool | str = True) -> Pat
     >>> to_html(waveform_figure(np.zeros(1600), sr=16_000), "silence.html")   # doctest: +SKIP
     PosixPath('silence.html')
     """
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            fig.write_html(f, include_plotlyjs=include_plotlyjs, full_html=True)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except FileNotFoundError:
-            pass
-        raise
-    return path
+    with atomic_path(path) as tmp:
+        fig.write_html(str(tmp), include_plotlyjs=include_plotlyjs, full_html=True)
+    return Path(path)
