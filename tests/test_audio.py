@@ -371,3 +371,16 @@ def test_long_files_decode_in_parallel_identically_and_survive_truncation(tmp_pa
     n = partial.num_frames
     assert 0.6 * len(x) < n < 0.8 * len(x)
     np.testing.assert_array_equal(partial.samples[:, : n - 4096], sequential.T[:, : n - 4096])
+
+
+def test_mp3_without_gapless_info_shows_the_encoder_priming_offset(audio_dir, tmp_path):
+    """Without a LAME/Xing header no decoder can trim the encoder delay: every one lags the original."""
+    from .conftest import ffmpeg_encode
+
+    mp3 = ffmpeg_encode(audio_dir / "tone_pcm_16.wav", tmp_path / "no_xing.mp3", "-c:a", "libmp3lame", "-b:a", "192k", "-write_xing", "0")
+    rows = wb.compare_decoders(mp3, reference=audio_dir / "tone_pcm_16.wav")
+    assert rows and all(r.reference == "file tone_pcm_16.wav" for r in rows)
+    for r in rows:
+        assert 1000 <= r.offset_samples <= 1200, r  # LAME's 576-sample delay plus the decoder's 529
+        assert abs(r.level_difference_db) < 0.5
+        assert r.other_frames > r.reference_frames

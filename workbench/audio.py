@@ -876,34 +876,45 @@ class DecoderComparison:
         return asdict(self)
 
 
-def compare_decoders(path, backends: Sequence[str] | None = None, *, channel="mean", max_seconds: float = 30.0) -> list[DecoderComparison]:
+def compare_decoders(
+    path, backends: Sequence[str] | None = None, *, reference=None, channel="mean", max_seconds: float = 30.0
+) -> list[DecoderComparison]:
     """Decode ``path`` with several backends and measure how their outputs differ.
 
     Parameters
     ----------
     backends : sequence of str, optional
-        Defaults to every available backend. The first is the reference.
+        Defaults to every available backend. Without ``reference`` the first
+        one is the reference the others are compared with.
+    reference : path, optional
+        A file to compare every decoder with instead, typically the lossless
+        original an MP3 was made from: the offset then shows each decoder's
+        handling of the encoder's priming samples.
     max_seconds : float
         Length of audio used to find the alignment offset.
 
     Returns
     -------
     list of DecoderComparison
-        One per backend after the first: sample offset, level difference
-        (dB, RMS) and the residual after alignment (dB relative to the signal).
+        Sample offset, level difference (dB, RMS) and the residual after
+        alignment (dB relative to the reference).
     """
     status = backend_status()
     names = list(backends) if backends else [b for b in BACKENDS if status[b][0]]
-    if len(names) < 2:
-        raise ValueError(f"comparing decoders needs two available backends; available here: {names}")
+    if len(names) < (1 if reference else 2):
+        raise ValueError(f"comparing decoders needs two available backends (or a reference file); available here: {names}")
     clips = {b: load_audio(path, backend=b, channel=channel) for b in names}
-    ref_name = names[0]
-    ref = clips[ref_name]
+    if reference is not None:
+        ref_name, ref = f"file {Path(reference).name}", load_audio(reference, channel=channel)
+        others = names
+    else:
+        ref_name, ref = names[0], clips[names[0]]
+        others = names[1:]
     out = []
-    for b in names[1:]:
+    for b in others:
         other = clips[b]
         if other.sample_rate != ref.sample_rate:
-            raise ValueError(f"{path}: {b} decoded at {other.sample_rate} Hz but {ref_name} at {ref.sample_rate} Hz; cannot align")
+            raise ValueError(f"{path}: {b} decoded at {other.sample_rate} Hz but {ref_name} is {ref.sample_rate} Hz; cannot align")
         out.append(_compare(str(path), ref_name, ref, b, other, max_seconds))
     return out
 

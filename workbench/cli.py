@@ -89,11 +89,11 @@ def cmd_compare_decoders(args) -> int:
     from .audio import compare_decoders
 
     backends = args.backends.split(",") if args.backends else None
-    rows = [c.to_dict() for c in compare_decoders(args.file, backends)]
+    rows = [c.to_dict() for c in compare_decoders(args.file, backends, reference=args.reference)]
     if args.json:
         _print_json(_clean(rows))
         return 0
-    print(f"{args.file}: reference decoder {rows[0]['reference']}")
+    print(f"{args.file}: reference {rows[0]['reference']}")
     print(f"{'decoder':<12} {'offset (samples)':>17} {'offset (ms)':>12} {'level (dB)':>11} {'residual (dB)':>14} {'frames':>10}")
     for r in rows:
         resid = "identical" if r["residual_db"] == -math.inf else f"{r['residual_db']:.1f}"
@@ -228,6 +228,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("compare-decoders", help="decode one file with several decoders and measure the differences", description="Sample offset, level and residual between decoders (MP3 decoders differ in priming/padding).")
     p.add_argument("file")
     p.add_argument("--backends", help="comma-separated, first is the reference (default: every available one)")
+    p.add_argument("--reference", help="compare every decoder with this file instead (e.g. the WAV an MP3 was made from)")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_compare_decoders)
 
@@ -286,3 +287,6 @@ def main(argv=None) -> int:
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # output piped into head & co.
+        sys.stderr.close()
+        return 0
