@@ -1,0 +1,117 @@
+"""Language names, codes and aliases, in one place.
+
+Users write ``yue``, ``cantonese``, ``粤语`` or ``廣東話`` and mean the same
+thing. :func:`normalise_language` turns any of them into Whisper's code.
+The code list is Whisper's own (as shipped by transformers); the aliases add
+the names people actually type, in English and Chinese.
+"""
+
+from __future__ import annotations
+
+import difflib
+
+from .errors import WorkbenchError
+
+#: Values meaning "let the model detect the language".
+AUTO = ("auto", "detect", "", None)
+
+#: Names people type besides Whisper's own codes and English names, mapped to codes.
+#: ``zh-HK`` means Cantonese speech here (as in Common Voice's zh-HK release).
+ALIASES: dict[str, str] = {
+    # Cantonese
+    "粤语": "yue",
+    "粵語": "yue",
+    "广东话": "yue",
+    "廣東話": "yue",
+    "广州话": "yue",
+    "廣州話": "yue",
+    "广府话": "yue",
+    "廣府話": "yue",
+    "粤": "yue",
+    "粵": "yue",
+    "zh-yue": "yue",
+    "zh-hk": "yue",
+    # Mandarin / written Chinese
+    "普通话": "zh",
+    "普通話": "zh",
+    "国语": "zh",
+    "國語": "zh",
+    "华语": "zh",
+    "華語": "zh",
+    "汉语": "zh",
+    "漢語": "zh",
+    "中文": "zh",
+    "chinese": "zh",
+    "cmn": "zh",
+    # Others
+    "英语": "en",
+    "英語": "en",
+    "英文": "en",
+    "日语": "ja",
+    "日語": "ja",
+    "日文": "ja",
+    "日本語": "ja",
+    "韩语": "ko",
+    "韓語": "ko",
+    "한국어": "ko",
+}
+
+#: Languages scored per character (CER) rather than per word: written without
+#: spaces between words, or (Korean) conventionally scored so.
+CHARACTER_LANGUAGES = frozenset({"zh", "yue", "ja", "ko", "th", "lo", "my", "km", "bo"})
+
+
+class UnknownLanguageError(WorkbenchError, ValueError):
+    """A language name or code that Whisper does not know."""
+
+
+def whisper_languages() -> dict[str, str]:
+    """Whisper's language codes mapped to English names (``{"yue": "cantonese", ...}``)."""
+    from transformers.models.whisper.tokenization_whisper import LANGUAGES
+
+    return dict(LANGUAGES)
+
+
+def normalise_language(language: str | None) -> str | None:
+    """Whisper's code for ``language``, or ``None`` for auto-detection.
+
+    Accepts codes (``yue``), English names (``Cantonese``), Chinese names
+    (``粤语``, ``普通话``) and common regional tags (``zh-HK``).
+
+    Raises
+    ------
+    UnknownLanguageError
+        With the closest known names, when ``language`` is not recognised.
+    """
+    if language in AUTO:
+        return None
+    key = str(language).strip().lower().replace("_", "-")
+    if key in AUTO:
+        return None
+    from transformers.models.whisper.tokenization_whisper import LANGUAGES, TO_LANGUAGE_CODE
+
+    for candidate in (key, key.split("-")[0]):  # "en-GB" -> "en", "yue-HK" -> "yue"
+        if candidate in ALIASES:
+            return ALIASES[candidate]
+        if candidate in LANGUAGES:
+            return candidate
+        if candidate in TO_LANGUAGE_CODE:
+            return TO_LANGUAGE_CODE[candidate]
+    choices = list(LANGUAGES) + list(TO_LANGUAGE_CODE) + list(ALIASES)
+    close = difflib.get_close_matches(key, choices, n=3)
+    hint = f" Did you mean {', '.join(repr(c) for c in close)}?" if close else ""
+    raise UnknownLanguageError(
+        f"unknown language {language!r}.{hint} Use a Whisper code (yue, zh, en, ...), an English name (cantonese, chinese, english, ...), a Chinese name (粤语, 普通话, ...), or 'auto'."
+    )
+
+
+def language_name(code: str | None) -> str:
+    """English name for a code (``"yue"`` → ``"Cantonese"``); ``"auto-detect"`` for None."""
+    if code is None:
+        return "auto-detect"
+    return whisper_languages().get(code, code).title()
+
+
+def is_character_language(language: str | None) -> bool:
+    """True when error rates for ``language`` are counted per character (CER), not per word."""
+    return normalise_language(language) in CHARACTER_LANGUAGES
