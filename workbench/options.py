@@ -1,0 +1,141 @@
+"""Transcription options, gathered in one object and recorded with every result."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field, replace
+
+from .errors import WorkbenchError
+from .languages import normalise_language
+from .resampling import DEFAULT_RESAMPLER
+
+ENGINES = ("transformers", "faster-whisper")
+TASKS = ("transcribe", "translate")
+TIMESTAMPS = ("none", "segment", "word")
+DTYPES = ("auto", "float32", "float16", "bfloat16")
+COMPUTE_TYPES = ("auto", "int8", "int8_float32", "int8_float16", "float16", "float32", "bfloat16")
+#: Whisper decodes 30-second windows.
+CHUNK_SECONDS = 30.0
+#: Whisper's decoder context: at most this many tokens per window.
+MAX_TARGET_TOKENS = 448
+
+
+class OptionsError(WorkbenchError, ValueError):
+    """A transcription option has a value that cannot work."""
+
+
+@dataclass(frozen=True)
+class TranscriptionOptions:
+    """Every setting that can change a transcript, explicit and recorded.
+
+    Attributes
+    ----------
+    language : str or None
+        Whisper code after normalisation (``"yue"``, ``"zh"``, ``"en"``...);
+        ``None`` detects it. Names like ``"cantonese"`` or ``"粤语"`` are accepted.
+    task : {"transcribe", "translate"}
+    beam_size : int
+        1 is greedy decoding.
+    temperature : float
+        0 is deterministic.
+    max_new_tokens : int or None
+        Cap on generated tokens per 30-s window (the seed uses 128); None is the model's limit.
+    chunk_length_s : float
+        Window length for long audio.
+    batch_size : int
+        Windows decoded together (transformers) or batched segments (faster-whisper).
+    timestamps : {"none", "segment", "word"}
+    initial_prompt : str or None
+        Text the decoder is conditioned on (e.g. a Cantonese phrase to nudge the register).
+    device : str
+        ``"auto"`` (CUDA when available), ``"cpu"`` or ``"cuda:N"``.
+    dtype : str
+        transformers weights: ``"auto"`` is float16 on CUDA, float32 on CPU.
+    compute_type : str
+        faster-whisper: ``"auto"`` is int8 on CPU, float16 on CUDA.
+    language_fallback : bool
+        When the model cannot do ``language`` (e.g. ``yue`` on a pre-large-v3
+        model), use ``zh`` instead and record it, rather than raising.
+    resampler : str
+        Used when the audio is not 16 kHz.
+    warmup : bool
+        Run one dummy window first (the seed's GPU warm-up), excluded from timings.
+    cudnn_benchmark : bool
+        Set ``torch.backends.cudnn.benchmark`` (GPU only).
+    """
+
+    language: str | None = None
+    task: str = "transcribe"
+    beam_size: int = 5
+    temperature: float = 0.0
+    max_new_tokens: int | None = None
+    chunk_length_s: float = CHUNK_SECONDS
+    batch_size: int = 1
+    timestamps: str = "segment"
+    initial_prompt: str | None = None
+    device: str = "auto"
+    dtype: str = "auto"
+    compute_type: str = "auto"
+    language_fallback: bool = False
+    resampler: str = DEFAULT_RESAMPLER
+    warmup: bool = False
+    cudnn_benchmark: bool = False
+    extra: dict = field(default_factory=dict)
+
+    def __post_init__(self):
+        object.__setattr__(self, "language", normalise_language(self.language))
+        checks = [
+            (self.task in TASKS, f"task must be one of {TASKS}; got {self.task!r}"),
+            (self.timestamps in TIMESTAMPS, f"timestamps must be one of {TIMESTAMPS}; got {self.timestamps!r}"),
+            (self.dtype in DTYPES, f"dtype must be one of {DTYPES}; got {self.dtype!r}"),
+            (self.compute_type in COMPUTE_TYPES, f"compute_type must be one of {COMPUTE_TYPES}; got {self.compute_type!r}"),
+            (isinstance(self.beam_size, int) and self.beam_size >= 1, f"beam_size must be a whole number >= 1; got {self.beam_size!r}"),
+            (isinstance(self.batch_size, int) and self.batch_size >= 1, f"batch_size must be a whole number >= 1; got {self.batch_size!r}"),
+            (0 <= float(self.temperature) <= 2, f"temperature must be between 0 and 2; got {self.temperature!r}"),
+            (0 < float(self.chunk_length_s) <= CHUNK_SECONDS, f"chunk_length_s must be in (0, {CHUNK_SECONDS:g}]; Whisper sees at most 30 s at once; got {self.chunk_length_s!r}"),
+            (
+                self.max_new_tokens is None or 1 <= int(self.max_new_tokens) <= MAX_TARGET_TOKENS,
+                f"max_new_tokens must be between 1 and {MAX_TARGET_TOKENS}; got {self.max_new_tokens!r}",
+            ),
+            (self.device == "auto" or self.device == "cpu" or self.device.startswith("cuda"), f"device must be 'auto', 'cpu' or 'cuda[:N]'; got {self.device!r}"),
+        ]
+        for ok, message in checks:
+            if not ok:
+                raise OptionsError(message)
+
+    def with_(self, **changes) -> "TranscriptionOptions":
+        """A copy with some fields changed (validated again)."""
+        return replace(self, **changes)
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def resolve_device(device: str) -> str:
+    """``"auto"`` → ``"cuda:0"`` when torch sees a GPU, else ``"cpu"``."""
+    if device != "auto":
+        if device.startswith("cuda"):
+            import torch
+
+            if not torch.cuda.is_available():
+                raise OptionsError(f"device {device!r} was requested but no CUDA GPU is visible; use device='cpu' or 'auto'")
+        return device if device != "cuda" else "cuda:0"
+    try:
+        import torch
+
+        return "cuda:0" if torch.cuda.is_available() else "cpu"
+    except ImportError:
+        return "cpu"
+
+
+def resolve_dtype(dtype: str, device: str) -> str:
+    """The seed's rule: float16 on CUDA, float32 on CPU, unless told otherwise."""
+    if dtype != "auto":
+        return dtype
+    return "float16" if device.startswith("cuda") else "float32"
+
+
+def resolve_compute_type(compute_type: str, device: str) -> str:
+    """faster-whisper: int8 on CPU (fastest there), float16 on CUDA, unless told otherwise."""
+    if compute_type != "auto":
+        return compute_type
+    return "float16" if device.startswith("cuda") else "int8"

@@ -1,0 +1,255 @@
+"""``transcribe``: any audio, any model, either engine, every setting recorded.
+
+Examples
+--------
+>>> t = transcribe("speech.flac", language="en")            # doctest: +SKIP
+>>> t.text, t.timings["real_time_factor"], t.settings["resampler"]   # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import json
+import platform
+import time
+import warnings
+from dataclasses import asdict, dataclass, field, fields
+from pathlib import Path
+
+import numpy as np
+
+from .audio import SAMPLE_RATE, Clip, load_audio
+from .engines import EngineError, LanguageNotSupportedError, Segment, get_engine, is_out_of_memory, real_time_factor
+from .errors import AudioWarning, WorkbenchError
+from .languages import language_name
+from .models import EMBEDDED, resolve_model
+from .options import ENGINES, OptionsError, TranscriptionOptions, resolve_compute_type, resolve_device, resolve_dtype
+
+#: Language used when a model cannot do Cantonese and the user allowed a fallback.
+CANTONESE_FALLBACK = "zh"
+#: The seed's batch size after a non-GPU out-of-memory error.
+MIN_BATCH = 1
+
+
+class TranscriptionWarning(UserWarning):
+    """A setting was changed to make the transcription possible (fallbacks)."""
+
+
+@dataclass
+class Transcript:
+    """The result of one transcription, with everything needed to reproduce it.
+
+    Attributes
+    ----------
+    text : str
+    segments : list of Segment
+    language : str or None
+        The language decoded in (requested, fallen back to, or detected).
+    language_probability : float or None
+        When detected.
+    settings : dict
+        The options used (after fallbacks), model, engine, device, precision,
+        resampler and audio provenance.
+    versions : dict
+    timings : dict
+        ``load_s``, ``preprocess_s``, ``inference_s``, ``audio_s``,
+        ``real_time_factor`` (inference / audio duration).
+    fallbacks : list of str
+        What was changed to make it work (language, batch size, device).
+    """
+
+    text: str
+    segments: list[Segment]
+    language: str | None
+    language_probability: float | None
+    settings: dict
+    versions: dict
+    timings: dict
+    fallbacks: list[str] = field(default_factory=list)
+    source: str | None = None
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), ensure_ascii=False, default=str)
+
+
+def _option_names() -> set[str]:
+    return {f.name for f in fields(TranscriptionOptions)}
+
+
+def _prepare_audio(audio, resampler: str) -> tuple[np.ndarray, dict, str | None]:
+    """16 kHz mono float32 from a path, a Clip or an (array, rate) pair, plus its provenance."""
+    if isinstance(audio, (str, Path)):
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", AudioWarning)
+            clip = load_audio(audio)
+        for w in caught:
+            warnings.warn(w.message, w.category, stacklevel=3)
+        source = str(audio)
+    elif isinstance(audio, Clip):
+        clip, source = audio, audio.info.path
+    elif isinstance(audio, tuple) and len(audio) == 2:
+        clip, source = Clip.from_array(audio[0], int(audio[1])), None
+    else:
+        raise WorkbenchError(f"audio must be a file path, a Clip or an (array, sample_rate) pair; got {type(audio).__name__}")
+    if clip.num_frames == 0:
+        raise WorkbenchError(f"{source or 'audio'}: no samples to transcribe")
+    if clip.num_channels > 1:
+        clip = Clip(clip.samples.mean(axis=0, dtype=np.float32)[None, :], clip.sample_rate, clip.info)
+        clip.info.history.append({"step": "mix", "mode": "mean"})
+    if clip.sample_rate != SAMPLE_RATE:
+        clip = clip.resample(SAMPLE_RATE, resampler)
+    info = clip.info.to_dict()
+    return np.ascontiguousarray(clip.samples[0], dtype=np.float32), info, source
+
+
+def transcribe(audio, model: str = EMBEDDED, engine: str = "transformers", *, options: TranscriptionOptions | None = None, progress=None, **kwargs) -> Transcript:
+    """Transcribe ``audio`` with Whisper.
+
+    Parameters
+    ----------
+    audio : path, Clip or (array, rate)
+        Anything not 16 kHz mono is down-mixed (mean) and resampled with
+        ``resampler`` (recorded in ``settings``).
+    model : str
+        ``"embedded"`` (Whisper base, offline), a Hugging Face id, a
+        ``"ms:"`` ModelScope id, or a folder. See :mod:`workbench.models`.
+    engine : {"transformers", "faster-whisper"}
+    options : TranscriptionOptions, optional
+        Or pass its fields as keyword arguments (``language="yue"``, ``beam_size=1``...).
+    progress : callable, optional
+        Called with seconds of audio done (faster-whisper reports per segment).
+
+    Returns
+    -------
+    Transcript
+
+    Raises
+    ------
+    LanguageNotSupportedError
+        E.g. Cantonese on a model without ``<|yue|>``, unless
+        ``language_fallback=True``.
+    """
+    if engine not in ENGINES:
+        raise EngineError(f"unknown engine {engine!r}; choose one of: {', '.join(ENGINES)}")
+    unknown = set(kwargs) - _option_names()
+    if unknown:
+        raise OptionsError(f"unknown option(s) {', '.join(sorted(unknown))}; valid options: {', '.join(sorted(_option_names()))}")
+    opts = (options or TranscriptionOptions()).with_(**kwargs) if kwargs else (options or TranscriptionOptions())
+
+    t0 = time.perf_counter()
+    samples, audio_info, source = _prepare_audio(audio, opts.resampler)
+    preprocess_s = time.perf_counter() - t0
+
+    device = resolve_device(opts.device)
+    precision = resolve_dtype(opts.dtype, device) if engine == "transformers" else resolve_compute_type(opts.compute_type, device)
+    ref = resolve_model(model, engine=engine)
+    loaded, load_s = get_engine(engine, ref, device, precision)
+    fallbacks: list[str] = []
+
+    if opts.language is not None and opts.language not in loaded.languages():
+        opts = _language_fallback(opts, ref.name, loaded.languages(), fallbacks)
+
+    if opts.cudnn_benchmark and device.startswith("cuda"):
+        import torch
+
+        torch.backends.cudnn.benchmark = True
+    if opts.warmup:
+        loaded.transcribe(np.zeros(SAMPLE_RATE, np.float32), opts.with_(timestamps="none", language=opts.language or "en"))
+
+    t1 = time.perf_counter()
+    out, loaded, opts, device, precision = _run_with_memory_recovery(loaded, ref, engine, samples, opts, device, precision, fallbacks, progress)
+    inference_s = time.perf_counter() - t1
+
+    audio_s = len(samples) / SAMPLE_RATE
+    settings = {
+        **opts.to_dict(),
+        "language": out.language,
+        "model": ref.to_dict(),
+        "engine": engine,
+        "device": device,
+        "precision": precision,
+        "audio": audio_info,
+    }
+    versions = {"workbench": _workbench_version(), "engine": loaded.version(), "python": platform.python_version(), **_torch_versions()}
+    timings = {
+        "load_s": load_s,
+        "preprocess_s": preprocess_s,
+        "inference_s": inference_s,
+        "audio_s": audio_s,
+        "real_time_factor": real_time_factor(inference_s, audio_s),
+    }
+    return Transcript(out.text, out.segments, out.language, out.language_probability, settings, versions, timings, fallbacks, source)
+
+
+def _language_fallback(opts: TranscriptionOptions, model_name: str, supported: set[str], fallbacks: list[str]) -> TranscriptionOptions:
+    wanted = opts.language
+    if wanted == "yue":
+        if not opts.language_fallback:
+            raise LanguageNotSupportedError(
+                f"model {model_name!r} has no Cantonese token <|yue|>: only Whisper large-v3-family checkpoints can be asked for Cantonese. "
+                "Use language='zh' (optionally with a Cantonese initial_prompt, e.g. '以下係廣東話。'), "
+                "or pass language_fallback=True to fall back to 'zh' automatically."
+            )
+        note = f"language: {model_name!r} cannot do 'yue' (no <|yue|> token); used '{CANTONESE_FALLBACK}' instead"
+        warnings.warn(note, TranscriptionWarning, stacklevel=3)
+        fallbacks.append(note)
+        return opts.with_(language=CANTONESE_FALLBACK)
+    raise LanguageNotSupportedError(f"model {model_name!r} has no token for language {wanted!r} ({language_name(wanted)}); it supports: {', '.join(sorted(supported))}")
+
+
+def _run_with_memory_recovery(loaded, ref, engine, samples, opts, device, precision, fallbacks, progress):
+    """The seed's recovery advice, made automatic: halve the batch on OOM, then move to the CPU."""
+    while True:
+        try:
+            if engine == "faster-whisper":
+                out = loaded.transcribe(samples, opts, progress=progress)
+            else:
+                out = loaded.transcribe(samples, opts)
+            return out, loaded, opts, device, precision
+        except Exception as exc:  # noqa: BLE001 - only memory errors are handled; the rest re-raise
+            if not is_out_of_memory(exc):
+                raise
+            _free_gpu_memory()
+            if opts.batch_size > MIN_BATCH:
+                new = max(MIN_BATCH, opts.batch_size // 2)
+                note = f"out of memory at batch size {opts.batch_size} on {device}; retried with batch size {new}"
+                opts = opts.with_(batch_size=new)
+            elif device != "cpu":
+                cpu_precision = "float32" if engine == "transformers" else "int8"
+                note = f"out of memory at batch size 1 on {device}; fell back to the CPU in {cpu_precision}"
+                device, precision = "cpu", cpu_precision
+                loaded, _ = get_engine(engine, ref, device, precision)
+            else:
+                raise EngineError(f"out of memory on the CPU even at batch size 1 ({exc}); use a smaller model, or free memory") from exc
+            warnings.warn(note, TranscriptionWarning, stacklevel=4)
+            fallbacks.append(note)
+
+
+def _free_gpu_memory() -> None:
+    import gc
+
+    gc.collect()
+    try:
+        import torch
+
+        if torch.cuda.is_available():
+            torch.cuda.empty_cache()
+    except ImportError:  # pragma: no cover
+        pass
+
+
+def _workbench_version() -> str:
+    from . import __version__
+
+    return __version__
+
+
+def _torch_versions() -> dict:
+    try:
+        import torch
+
+        return {"torch": torch.__version__, "cuda": torch.version.cuda}
+    except ImportError:  # pragma: no cover
+        return {}
