@@ -195,6 +195,36 @@ def cmd_demo(args) -> int:
     return 0
 
 
+def cmd_transcribe(args) -> int:
+    from tqdm.auto import tqdm
+
+    from .io import write_text
+    from .transcription import transcribe
+
+    option_names = ("language", "task", "beam_size", "temperature", "max_new_tokens", "chunk_length_s", "batch_size", "timestamps", "initial_prompt", "device", "dtype", "compute_type", "language_fallback", "resampler", "warmup")
+    options = {k: getattr(args, k) for k in option_names if getattr(args, k) is not None}
+    results, failures = [], []
+    bar = tqdm(args.files, desc="transcribing", unit="file", disable=len(args.files) < 2 or args.json)
+    for path in bar:
+        bar.set_postfix_str(Path(path).name)
+        try:
+            t = transcribe(path, model=args.model, engine=args.engine, **options)
+        except WorkbenchError as exc:
+            failures.append({"path": path, "error": str(exc)})
+            print(f"error: {exc}", file=sys.stderr)
+            continue
+        row = t.to_dict()
+        row["path"] = path
+        results.append(row)
+        if args.output:  # written after every file: a crash loses nothing already transcribed
+            write_text(args.output, "".join(json.dumps(_clean(r), ensure_ascii=False, default=str) + "\n" for r in results))
+        if not args.json:
+            tqdm.write(f"{path}: {t.text}" if len(args.files) > 1 else t.text)
+    if args.json:
+        _print_json(_clean({"results": results, "failures": failures}))
+    return 1 if failures else 0
+
+
 def _channel_arg(value: str):
     return int(value) if value.lstrip("-").isdigit() else value
 
@@ -261,6 +291,33 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", default=None, help="also write the result as JSON to this file")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_bench)
+
+    p = sub.add_parser("transcribe", help="transcribe files with Whisper (embedded model, Hugging Face, ModelScope or a folder)", description="Transcribe FILEs. Every option is recorded in the JSON output.")
+    p.add_argument("files", nargs="+", metavar="FILE")
+    p.add_argument("--model", default="embedded", help="'embedded' (Whisper base, offline), a Hugging Face id, 'ms:<ModelScope id>', or a folder")
+    p.add_argument("--engine", default="transformers", choices=["transformers", "faster-whisper"])
+    p.add_argument("--language", help="code or name: yue, cantonese, 粤语, zh, 普通话, en... (default: detect)")
+    p.add_argument("--task", choices=["transcribe", "translate"])
+    p.add_argument("--beam-size", type=int)
+    p.add_argument("--temperature", type=float)
+    p.add_argument("--max-new-tokens", type=int)
+    p.add_argument("--chunk-length", dest="chunk_length_s", type=float, help="seconds per window for long audio (max 30)")
+    p.add_argument("--batch-size", type=int)
+    p.add_argument("--timestamps", choices=["none", "segment", "word"])
+    p.add_argument("--initial-prompt")
+    p.add_argument("--device", help="auto, cpu or cuda:N")
+    p.add_argument("--dtype", help="transformers: auto, float32, float16, bfloat16")
+    p.add_argument("--compute-type", help="faster-whisper: auto, int8, float16, float32...")
+    p.add_argument("--language-fallback", action="store_true", default=None, help="use zh when the model cannot do yue, and record it")
+    p.add_argument("--resampler", help="resampler for audio that is not 16 kHz (see 'resamplers')")
+    p.add_argument("--warmup", action="store_true", default=None, help="one dummy pass first (GPU warm-up)")
+    p.add_argument("--output", help="also write results as JSON lines to this file, updated after every file")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_transcribe)
+
+    from .scoring import add_score_command
+
+    add_score_command(sub)
 
     p = sub.add_parser("demo", help="the main job: run the headless report and write it under reports/")
     p.add_argument("--out", default="reports")
