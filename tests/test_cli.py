@@ -53,6 +53,7 @@ def test_bench_audio_quick(tmp_path):
     assert result["resample"]["default"] == "soxr_hq"
     assert result["resample"]["methods"]["soxr_hq"]["realtime_factor"] > result["resample"]["methods"]["librosa_kaiser_best"]["realtime_factor"]
     assert result["figure"]["seconds"] > 0
+    assert result["panel"]["switch"] and result["panel"]["max_cold_s"] > 0
     assert json.loads(out.read_text()) == result
 
 
@@ -61,7 +62,9 @@ def test_demo_writes_a_self_contained_report(tmp_path):
     match = re.search(r"report: (.+\.html)", proc.stdout)
     assert match, proc.stdout
     assert "soxr_hq" in proc.stdout and "naive_decimation" in proc.stdout  # the summary table is printed
-    html = (tmp_path / "resampling-report.html").read_text(encoding="utf-8")
-    assert "<table" in html and "torchaudio_default" in html
+    html = (tmp_path / "cantonese-diagnosis.html").read_text(encoding="utf-8")
+    assert "<table" in html and "mislabelled" in html and "synthetic" in html
+    assert "What the seed blamed on the operating system" in html
     assert not re.search(r"<script[^>]+src=[\"']https?:", html), "the report must open offline"
-    assert html.count("Plotly.newPlot") >= 4
+    assert html.count("Plotly.newPlot") >= 3  # the cause chart and two before/after figures
+    assert (tmp_path / "cantonese-diagnosis-runs.csv").exists()

@@ -11,6 +11,7 @@ The public surface, one concept per module:
 - :mod:`workbench.environment` -- the environment doctor
 """
 
+from . import datasets
 from .audio import BACKENDS, SAMPLE_RATE, AudioInfo, Clip, compare_decoders, load_audio
 from .errors import AudioLoadError, AudioWarning, ResampleError, WorkbenchError
 from .languages import normalise_language
@@ -37,6 +38,7 @@ __all__ = [
     "WorkbenchError",
     "available_resamplers",
     "compare_decoders",
+    "datasets",
     "load_audio",
     "normalise_language",
     "resample",

@@ -78,7 +78,7 @@ def bench_audio(*, quick: bool = False, out=None, progress: bool = True) -> dict
         "quick": quick,
         "machine": {"platform": platform.platform(), "processor": platform.processor() or platform.machine(), "python": platform.python_version()},
     }
-    steps = tqdm(total=3, desc="bench audio", disable=not progress)
+    steps = tqdm(total=4, desc="bench audio", disable=not progress)
 
     with tempfile.TemporaryDirectory() as tmp:
         path = make_long_flac(Path(tmp) / "long.flac", minutes=minutes)
@@ -124,6 +124,11 @@ def bench_audio(*, quick: bool = False, out=None, progress: bool = True) -> dict
         "met": t_fig < TARGET_FIGURE_SECONDS,
     }
     steps.update()
+
+    from .widgets import measure_resampler_switch
+
+    result["panel"] = measure_resampler_switch(seconds=figure_seconds)
+    steps.update()
     steps.close()
     if out:
         from .io import write_text
@@ -149,6 +154,14 @@ def format_audio_bench(result: dict) -> str:
     lines.append(f"  default {rs['default']}: {rs['default_realtime_factor']:.0f}x; target >= {rs['target_realtime_factor']:.0f}x: {verdict(rs['met'])}")
     fg = result["figure"]
     lines.append(f"figure  before/after spectrograms, {fg['input']}: {fg['seconds']:.3f} s; target < {fg['target_seconds']} s: {verdict(fg['met'])}")
+    pn = result.get("panel")
+    if pn:
+        lines.append(
+            f"panel  changing only the resampler, {pn['clip_seconds']:g} s clip: slowest re-render {pn['max_cold_s']:.3f} s "
+            f"(back to a cached setting {pn['max_cached_s']:.3f} s); target < {pn['target_s']} s: {verdict(pn['met'])}"
+        )
+        for name, t in pn["switch"].items():
+            lines.append(f"  {name:<24} {1000 * t['cold_s']:>7.0f} ms   cached {1000 * t['cached_s']:>5.0f} ms")
     return "\n".join(lines)
 
 

@@ -191,11 +191,12 @@ def cmd_bench(args) -> int:
 def cmd_demo(args) -> int:
     from .reports import run_demo
 
-    summary, path = run_demo(out_dir=Path(args.out), quick=args.quick)
+    summary, path = run_demo(out_dir=Path(args.out), quick=args.quick, model=args.model, engine=args.engine)
     if args.json:
         _print_json(_clean({"report": str(path), "summary": summary.to_dict(orient="records")}))
         return 0
-    print(_format_quality_table(summary))
+    cols = ["resampler", "kind", "cer", "lenient_cer", "cer_vs_best", "other_rate", "colloquial_rate", "script_rate"]
+    print(summary[cols].to_string(index=False, float_format=lambda v: f"{v:.3f}"))
     print(f"\nreport: {path}")
     return 0
 
@@ -332,7 +333,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_score_command(sub)
 
-    p = sub.add_parser("demo", help="the main job: run the headless report and write it under reports/")
+    p = sub.add_parser("demo", help="the main job: the Cantonese resampling diagnosis on the bundled clips, as an HTML report under reports/")
+    p.add_argument("--model", default="embedded")
+    p.add_argument("--engine", default="faster-whisper", choices=["transformers", "faster-whisper"])
     p.add_argument("--out", default="reports")
     p.add_argument("--quick", action="store_true", help="shorter measurements")
     p.add_argument("--json", action="store_true")

@@ -12,7 +12,7 @@ import numpy as np
 
 from .audio import SAMPLE_RATE
 from .io import write_text
-from .resampling import DEFAULT_RESAMPLER, RESAMPLERS, resample, resample_report
+from .resampling import DEFAULT_RESAMPLER, RESAMPLERS, resample
 from .signals import band_limited_noise, log_sweep, speech_like
 
 #: Methods shown in the report's sweep figure: the default, the common ones and the bad ones.
@@ -138,11 +138,75 @@ def write_resampling_report(df, out_dir, *, target_sr: int = SAMPLE_RATE, sweep_
     return [csv_path, json_path, html_path]
 
 
-def run_demo(out_dir="reports", *, quick: bool = False):
-    """The headless main job: measure every resampler and write the HTML report.
+def write_diagnosis_report(diagnosis, out_dir, *, figure_clip=None, bad: str = "naive_decimation") -> Path:
+    """Write ``cantonese-diagnosis.html`` (and the runs as CSV) into ``out_dir``; return the HTML path.
+
+    ``figure_clip`` (a :class:`~workbench.datasets.ManifestEntry`) gets
+    before/after spectrograms with the default resampler and with ``bad``.
+    """
+    from . import figures
+    from .audio import load_audio
+    from .diagnosis import cause_chart
+
+    out_dir = Path(out_dir)
+    runs, summary = diagnosis.runs, diagnosis.summary()
+    write_text(out_dir / "cantonese-diagnosis-runs.csv", runs.to_csv(index=False))
+    embed = _FigureEmbedder()
+    fmt = lambda v: f"{v:.3f}"  # noqa: E731
+    sections = [
+        (
+            "",
+            "<p class='note'>Each clip is transcribed after each resampler with the same model and settings "
+            f"(model <b>{html.escape(diagnosis.model)}</b>, engine <b>{html.escape(diagnosis.engine)}</b>, greedy decoding), "
+            "then scored against its reference. <b>Strict CER</b> ignores only script (Traditional/Simplified) and punctuation/width; "
+            "<b>lenient CER</b> also forgives colloquial Cantonese written as standard Chinese (呢/這, 唔/不, 嘅/的...) and numeral style. "
+            "<b>cer_vs_best</b> is what the audio path adds over the cleanest resampler. "
+            "Speech in the bundled clips is <b>synthetic</b> (espeak-ng), labelled as such below.</p>",
+        ),
+        ("Summary: mean error rates per resampler", summary.to_html(index=False, float_format=fmt, border=0)),
+        ("Where the errors come from", embed(cause_chart(summary))),
+    ]
+    if figure_clip is not None:
+        clip = load_audio(figure_clip.path)
+        good = clip.resample(SAMPLE_RATE, DEFAULT_RESAMPLER)
+        worse = clip.resample(SAMPLE_RATE, bad)
+        sections.append((f"Before and after: {figure_clip.path.name} ({figure_clip.meta.get('source', '')})", embed(figures.before_after_figure(clip, good))))
+        sections.append((f"The same clip after {bad}", embed(figures.before_after_figure(clip, worse))))
+    for clip_name, group in runs.groupby("clip", sort=False):
+        parts = [f"<p class='note'>{html.escape(str(group['source'].iloc[0]))}; reference: {html.escape(group['reference'].iloc[0])}</p>"]
+        for _, row in group.iterrows():
+            s = diagnosis.scores.get((clip_name, row["resampler"]))
+            fallback = f" <small>({html.escape(row['fallbacks'])})</small>" if row["fallbacks"] else ""
+            parts.append(f"<h3>{html.escape(row['resampler'])}: CER {row['cer']:.3f}, lenient {row['lenient_cer']:.3f}{fallback}</h3>")
+            parts.append(s.to_html() if s is not None else html.escape(row["text"]))
+        sections.append((f"Clip {clip_name}", "\n".join(parts)))
+    if not diagnosis.audio_path.empty:
+        cols = ["clip", "decoder", "channel", "frames", "cer", "lenient_cer", "text"]
+        sections.append(
+            (
+                "What the seed blamed on the operating system: one file, different decoders and down-mixing, one machine",
+                diagnosis.audio_path[cols].to_html(index=False, float_format=fmt, border=0),
+            )
+        )
+    meta = _environment_meta()
+    meta["notes"] = diagnosis.notes
+    return write_text(out_dir / "cantonese-diagnosis.html", render_html("Whisper Workbench: Cantonese resampling diagnosis", sections, meta=meta))
+
+
+def run_demo(out_dir="reports", *, quick: bool = False, model: str = "embedded", engine: str = "faster-whisper"):
+    """The headless main job: the Cantonese resampling diagnosis on the bundled clips.
 
     Returns ``(summary_table, html_path)``.
     """
-    df = resample_report(timing_seconds=5.0 if quick else 30.0)
-    paths = write_resampling_report(df, out_dir)
-    return df, paths[-1]
+    from .datasets import bundled
+    from .diagnosis import DIAGNOSIS_RESAMPLERS, diagnose
+
+    entries = [e for e in bundled() if e.language == "yue"]
+    if quick:
+        entries = entries[:2]
+    resamplers = ("soxr_hq", "torchaudio_default", "naive_decimation", "mislabelled") if quick else DIAGNOSIS_RESAMPLERS
+    stress = next((e for e in entries if "stress" in e.path.stem), entries[0] if entries else None)
+    order = [stress] + [e for e in entries if e is not stress] if stress else entries
+    diagnosis = diagnose(order, resamplers, model=model, engine=engine, decoder_clip=0 if order else None)
+    path = write_diagnosis_report(diagnosis, out_dir, figure_clip=stress)
+    return diagnosis.summary(), path
