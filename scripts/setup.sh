@@ -18,22 +18,31 @@ venv="${WORKBENCH_VENV:-.venv}"
 log() { printf '\033[1m[setup]\033[0m %s\n' "$*" >&2; }
 
 # --- system packages ---------------------------------------------------------
+# FFmpeg for every action; the test suite also drives a real browser (Debian's
+# Chromium, with CJK fonts to render Chinese) and can regenerate the bundled
+# clips (espeak-ng).
 system_packages=(ffmpeg)
 missing=()
 command -v ffmpeg >/dev/null 2>&1 || missing+=(ffmpeg)
+if [ "$action" = test ]; then
+    system_packages+=(chromium fonts-noto-cjk espeak-ng)
+    command -v chromium >/dev/null 2>&1 || missing+=(chromium)
+    fc-list 2>/dev/null | grep -qi "Noto Sans CJK" || missing+=(fonts-noto-cjk)
+    command -v espeak-ng >/dev/null 2>&1 || missing+=(espeak-ng)
+fi
 if [ ${#missing[@]} -gt 0 ]; then
     if command -v apt-get >/dev/null 2>&1; then
         if [ "$(id -u)" = 0 ]; then sudo=""; elif sudo -n true 2>/dev/null; then sudo="sudo"; else sudo="none"; fi
         if [ "$sudo" = none ]; then
-            log "FFmpeg is missing and this user cannot install system packages."
+            log "missing system packages (${missing[*]}) and this user cannot install them."
             log "Run: sudo apt-get install -y ${system_packages[*]}   (the workbench falls back to other decoders meanwhile)"
         else
-            log "installing system packages: ${system_packages[*]}"
+            log "installing system packages: ${missing[*]}"
             $sudo apt-get update -q
-            DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q --no-install-recommends "${system_packages[@]}"
+            DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q --no-install-recommends "${missing[@]}"
         fi
     else
-        log "FFmpeg is missing; install it with your system's package manager (or use environment-linux.yml with conda)."
+        log "missing: ${missing[*]}; install them with your system's package manager (FFmpeg also comes with environment-linux.yml)."
     fi
 fi
 
