@@ -392,3 +392,11 @@ def test_bench_engines_quick(shared_audio, tmp_path):
     assert r["long_file"]["minutes"] == 1 and r["long_file"]["faster-whisper"]["peak_rss_bytes"] > 100e6
     assert set(r["targets"]) == {"transformers_overhead", "faster_whisper_overhead", "fw_speedup", "reload", "peak_memory"}
     assert json.loads(out.read_text()) == r
+
+
+def test_the_callers_clip_is_not_modified():
+    import workbench as wb
+
+    stereo = wb.Clip.from_array(np.zeros((2, 48_000), np.float32), 48_000, name="stereo")
+    transcribe(stereo, engine="faster-whisper", language="en", **GREEDY)
+    assert stereo.info.history == [] and stereo.num_channels == 2

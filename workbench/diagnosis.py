@@ -103,9 +103,11 @@ def diagnose(
     entries = [e for e in entries if e.reference]
     rows, scores = [], {}
     jobs = [(e, r) for e in entries for r in usable]
+    decoded: dict = {}
     for entry, resampler in tqdm(jobs, desc="diagnosis", unit="run", disable=not progress):
-        clip = load_audio(entry.path)
-        row, s = _run(clip, entry, model, engine, resampler, opts)
+        if entry.path not in decoded:  # decode each file once, resample it many times
+            decoded = {entry.path: load_audio(entry.path)}
+        row, s = _run(decoded[entry.path], entry, model, engine, resampler, opts)
         row.update({"clip": _clip_label(entry), "resampler": resampler, "kind": RESAMPLERS[resampler].kind})
         rows.append(row)
         scores[(row["clip"], resampler)] = s

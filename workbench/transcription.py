@@ -12,7 +12,7 @@ import json
 import platform
 import time
 import warnings
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
 
 import numpy as np
@@ -95,9 +95,9 @@ def _prepare_audio(audio, resampler: str) -> tuple[np.ndarray, dict, str | None]
         raise WorkbenchError(f"audio must be a file path, a Clip or an (array, sample_rate) pair; got {type(audio).__name__}")
     if clip.num_frames == 0:
         raise WorkbenchError(f"{source or 'audio'}: no samples to transcribe")
-    if clip.num_channels > 1:
-        clip = Clip(clip.samples.mean(axis=0, dtype=np.float32)[None, :], clip.sample_rate, clip.info)
-        clip.info.history.append({"step": "mix", "mode": "mean"})
+    if clip.num_channels > 1:  # a new Clip and info: the caller's clip is left as it was
+        info = replace(clip.info, history=[*clip.info.history, {"step": "mix", "mode": "mean"}])
+        clip = Clip(clip.mono[None, :], clip.sample_rate, info)
     if clip.sample_rate != SAMPLE_RATE:
         clip = clip.resample(SAMPLE_RATE, resampler)
     info = clip.info.to_dict()
