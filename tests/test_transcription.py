@@ -400,3 +400,18 @@ def test_the_callers_clip_is_not_modified():
     stereo = wb.Clip.from_array(np.zeros((2, 48_000), np.float32), 48_000, name="stereo")
     transcribe(stereo, engine="faster-whisper", language="en", **GREEDY)
     assert stereo.info.history == [] and stereo.num_channels == 2
+
+
+def test_hub_models_are_looked_up_once_per_process(tmp_path, monkeypatch, converted_base):
+    import huggingface_hub
+    from huggingface_hub import constants
+
+    monkeypatch.setattr(constants, "HF_HUB_CACHE", str(tmp_path))
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    _populate(tmp_path / "models--someone--whisper-base", converted_base)
+    calls = []
+    real = huggingface_hub.snapshot_download
+    monkeypatch.setattr(huggingface_hub, "snapshot_download", lambda *a, **k: calls.append(a) or real(*a, **k))
+    first = resolve_model("someone/whisper-base")
+    second = resolve_model("hf:someone/whisper-base")
+    assert first.path == second.path and len(calls) == 1

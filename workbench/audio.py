@@ -39,6 +39,7 @@ from .errors import (
     NotAudioError,
     SampleRateError,
     UnsupportedCodecError,
+    first_line,
 )
 
 #: Whisper's input sample rate (Hz).
@@ -370,12 +371,12 @@ def _decode_torchcodec(path: Path) -> _Decoded:
     try:
         decoder = AudioDecoder(str(path))
     except Exception as exc:  # FFmpeg's "Invalid data found" / "No audio stream"
-        raise _NotRecognised(_first_line(exc)) from exc
+        raise _NotRecognised(first_line(exc)) from exc
     meta = decoder.metadata
     try:
         samples = decoder.get_all_samples()
     except Exception as exc:
-        raise _DecodeFailed(_first_line(exc)) from exc
+        raise _DecodeFailed(first_line(exc)) from exc
     declared = None
     if meta.duration_seconds_from_header and meta.sample_rate:
         declared = int(round(meta.duration_seconds_from_header * meta.sample_rate))
@@ -400,7 +401,7 @@ def _decode_pyav(path: Path) -> _Decoded:
     try:
         container = av.open(str(path))
     except av.error.FFmpegError as exc:  # InvalidDataError and friends
-        raise _NotRecognised(_first_line(exc)) from exc
+        raise _NotRecognised(first_line(exc)) from exc
     with container:
         if not container.streams.audio:
             raise _NotRecognised("no audio stream in the file")
@@ -414,7 +415,7 @@ def _decode_pyav(path: Path) -> _Decoded:
                 rate = frame.sample_rate
                 fmt_name = frame.format.name
         except av.error.FFmpegError as exc:
-            raise _DecodeFailed(_first_line(exc)) from exc
+            raise _DecodeFailed(first_line(exc)) from exc
         declared = None
         if stream.duration is not None and stream.time_base is not None and rate:
             declared = int(round(float(stream.duration * stream.time_base) * rate))
@@ -601,8 +602,8 @@ def load_audio(
             failures[b] = exc
             continue
         except Exception as exc:  # a decoder's own bug must not become the user's traceback
-            attempts[b] = f"failed unexpectedly: {type(exc).__name__}: {_first_line(exc)}"
-            failures[b] = _NotRecognised(_first_line(exc))
+            attempts[b] = f"failed unexpectedly: {type(exc).__name__}: {first_line(exc)}"
+            failures[b] = _NotRecognised(first_line(exc))
             continue
         attempts[b] = "ok"
         used = b
@@ -991,11 +992,6 @@ def _check_rate(rate: int, name: str) -> int:
     if not (MIN_SAMPLE_RATE <= rate <= MAX_SAMPLE_RATE):
         raise SampleRateError(f"{name}: a sample rate of {_fmt_rate(rate)} is outside {_fmt_rate(MIN_SAMPLE_RATE)}–{_fmt_rate(MAX_SAMPLE_RATE)}.", path=name)
     return rate
-
-
-def _first_line(exc: BaseException) -> str:
-    text = str(exc).strip()
-    return text.splitlines()[0] if text else type(exc).__name__
 
 
 def _last_line(raw: bytes) -> str:

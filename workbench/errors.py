@@ -7,6 +7,12 @@ prints the message alone, never a traceback from inside a decoder.
 from __future__ import annotations
 
 
+def first_line(exc: BaseException) -> str:
+    """The first line of an exception's message (its type name when it has none)."""
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
+
+
 class WorkbenchError(Exception):
     """Base class for every error the workbench raises on purpose."""
 

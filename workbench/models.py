@@ -298,6 +298,26 @@ def _modelscope_snapshot(repo_id: str) -> Path:
         ) from None
 
 
+#: Hub snapshots already located in this process: (source, id, hub cache) -> folder.
+_SNAPSHOTS: dict[tuple, Path] = {}
+
+
+def _snapshot(source: str, ident: str) -> Path:
+    """A hub model's local folder, looked up (and possibly downloaded) once per process.
+
+    Without this, every transcription of a hub model would ask the hub again.
+    """
+    if source == "huggingface":
+        from huggingface_hub import constants as hf_constants
+
+        key = (source, ident, hf_constants.HF_HUB_CACHE)
+    else:
+        key = (source, ident, os.environ.get("MODELSCOPE_CACHE"))
+    if key not in _SNAPSHOTS or not _SNAPSHOTS[key].is_dir():
+        _SNAPSHOTS[key] = _hf_snapshot(ident) if source == "huggingface" else _modelscope_snapshot(ident)
+    return _SNAPSHOTS[key]
+
+
 def resolve_model(name: str = EMBEDDED, *, engine: str = "transformers", cache=None) -> ModelRef:
     """Turn a model name into a local folder in the layout ``engine`` needs.
 
@@ -310,10 +330,8 @@ def resolve_model(name: str = EMBEDDED, *, engine: str = "transformers", cache=N
     if source == EMBEDDED:
         path = embedded_ctranslate2_dir(cache) if engine == "faster-whisper" else embedded_transformers_dir(cache)
         return ModelRef(name, EMBEDDED, None, path, detect_layout(path))
-    if source == "huggingface":
-        path, repo = _hf_snapshot(ident), ident
-    elif source == "modelscope":
-        path, repo = _modelscope_snapshot(ident), ident
+    if source in ("huggingface", "modelscope"):
+        path, repo = _snapshot(source, ident), ident
     else:
         path, repo = Path(ident), None
     layout = detect_layout(path)

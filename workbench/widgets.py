@@ -50,7 +50,7 @@ import plotly.io as pio
 from . import figures
 from .audio import SAMPLE_RATE, Clip, backend_status, load_audio
 from .datasets import ManifestEntry, bundled, read_manifest
-from .errors import AudioWarning, WorkbenchError
+from .errors import AudioWarning, WorkbenchError, first_line
 from .models import EMBEDDED
 from .options import ENGINES, TIMESTAMPS, TranscriptionOptions
 from .resampling import DEFAULT_RESAMPLER, RESAMPLERS
@@ -296,11 +296,6 @@ def _safe_file_name(name: str) -> str:
     return re.sub(r'[:*?"<>|\x00-\x1f]', "_", base).strip(" .") or "upload"
 
 
-def _first_line(exc: BaseException) -> str:
-    text = str(exc).strip()
-    return text.splitlines()[0] if text else type(exc).__name__
-
-
 def _format_rate(value) -> str:
     return "–" if value is None or (isinstance(value, float) and math.isnan(value)) else f"{value:.3f}"
 
@@ -529,7 +524,7 @@ class Panel(widgets.VBox):
             try:
                 entries = bundled()
             except WorkbenchError as exc:
-                return [], f"No bundled clips here ({_first_line(exc)}). Load a file by its path or upload one."
+                return [], f"No bundled clips here ({first_line(exc)}). Load a file by its path or upload one."
             return entries, ""
         if isinstance(manifest, (list, tuple)):
             return list(manifest), ""
@@ -620,7 +615,7 @@ class Panel(widgets.VBox):
                 self._show_message(str(exc), "error")
             except Exception as exc:  # noqa: BLE001 - shown in the panel with its traceback folded away
                 self._show_message(
-                    f"Something unexpected went wrong while {action}: {type(exc).__name__}: {_first_line(exc)}",
+                    f"Something unexpected went wrong while {action}: {type(exc).__name__}: {first_line(exc)}",
                     "error",
                     details=traceback.format_exc(),
                 )
