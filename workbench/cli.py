@@ -340,6 +340,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--quick", action="store_true", help="shorter measurements")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_demo)
+
+    from .experiments import add_commands as add_experiment_commands
+
+    add_experiment_commands(sub)
     return parser
 
 

@@ -1,0 +1,445 @@
+"""Experiment grids: settings, the crash-safe results store, resume, summaries and Ray."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from workbench import datasets, experiments
+from workbench.experiments import ExperimentError, ResultsStore
+
+from .conftest import ROOT
+
+# --------------------------------------------------------------------------
+# helpers
+# --------------------------------------------------------------------------
+
+
+def english_clips(n=2):
+    """The bundled English clips first (the embedded model reads them well), then others."""
+    entries = datasets.bundled()
+    entries.sort(key=lambda e: (e.language != "en", e.path.name))
+    return entries[:n]
+
+
+def fake_run(self, task):
+    """A stand-in for transcription: instant, deterministic, shaped like a real row."""
+    rate = (int(task.key[:4], 16) % 100) / 100
+    return {
+        "format": experiments.RESULTS_FORMAT,
+        "key": task.key,
+        "setting_id": task.setting_id,
+        "clip": task.clip,
+        "path": str(task.entry.path),
+        "language": task.entry.language,
+        "reference": task.entry.reference,
+        "settings": task.setting,
+        "error": None,
+        "hypothesis": "x",
+        "metric": "cer",
+        "error_rate": rate,
+        "lenient_error_rate": rate,
+        "errors": int(rate * 10),
+        "reference_length": 10,
+        "breakdown": {},
+        "timings": {"real_time_factor": 0.1},
+    }
+
+
+def write_results(path, per_setting: dict[str, dict[str, float]], failed: dict[str, list[str]] | None = None):
+    """A results file with given per-clip rates: {resampler: {clip: rate}}."""
+    with ResultsStore(path, fsync=False) as store:
+        for resampler, clips in per_setting.items():
+            setting = experiments.expand_grid({"resampler": [resampler]})[0]
+            sid = experiments.setting_id(setting)
+            for clip, rate in clips.items():
+                store.append(
+                    {
+                        "key": f"{sid}-{clip}",
+                        "setting_id": sid,
+                        "clip": clip,
+                        "settings": setting,
+                        "error": None,
+                        "metric": "cer",
+                        "error_rate": rate,
+                        "lenient_error_rate": rate / 2,
+                        "errors": round(rate * 20),
+                        "reference_length": 20,
+                        "timings": {"real_time_factor": 0.5},
+                    }
+                )
+            for clip in (failed or {}).get(resampler, []):
+                store.append({"key": f"{sid}-{clip}", "setting_id": sid, "clip": clip, "settings": setting, "error": "AudioLoadError: broken"})
+    return Path(path)
+
+
+def lines(path) -> list[dict]:
+    return [json.loads(line) for line in Path(path).read_text(encoding="utf-8").splitlines()]
+
+
+# --------------------------------------------------------------------------
+# settings
+# --------------------------------------------------------------------------
+
+
+def test_grid_is_the_product_with_defaults_filled_and_repeats_dropped():
+    settings = experiments.expand_grid({"resampler": ["soxr_hq", "linear"], "beam_size": [1, 5, 5]}, fixed={"language": "粵語"})
+    assert len(settings) == 4
+    assert {(s["resampler"], s["beam_size"]) for s in settings} == {("soxr_hq", 1), ("soxr_hq", 5), ("linear", 1), ("linear", 5)}
+    assert all(s["language"] == "yue" and s["engine"] == "faster-whisper" and s["timestamps"] == "none" for s in settings)
+    assert set(settings[0]) == set(experiments.setting_keys())
+
+
+def test_setting_id_ignores_whether_a_default_was_written_out():
+    implicit = experiments.expand_grid({"resampler": ["soxr_hq"]})[0]
+    explicit = experiments.expand_grid({"resampler": ["soxr_hq"], "beam_size": [experiments.default_setting()["beam_size"]], "channel": ["mean"]})[0]
+    other = experiments.expand_grid({"resampler": ["soxr_hq"], "beam_size": [2]})[0]
+    assert experiments.setting_id(implicit) == experiments.setting_id(explicit) != experiments.setting_id(other)
+
+
+@pytest.mark.parametrize(
+    ("grid", "message"),
+    [
+        ({"resampler": ["sinc_magic"]}, "unknown resampler 'sinc_magic'"),
+        ({"beam": [1]}, "unknown setting(s) beam"),
+        ({"beam_size": [0]}, "beam_size must be a whole number >= 1"),
+        ({"engine": ["whisper.cpp"]}, "unknown engine"),
+        ({"decoder": ["gstreamer"]}, "decoder 'gstreamer'"),
+        ({"channel": ["left"]}, "channel 'left'"),
+        ({"language": ["klingon"]}, "klingon"),
+        ({"resampler": []}, "resampler has no values"),
+    ],
+)
+def test_a_bad_grid_is_refused_before_any_work(grid, message):
+    with pytest.raises(ExperimentError) as err:
+        experiments.expand_grid(grid)
+    assert message in str(err.value)
+
+
+# --------------------------------------------------------------------------
+# the store
+# --------------------------------------------------------------------------
+
+
+def test_store_cuts_a_torn_last_line_and_keeps_every_complete_one(tmp_path):
+    path = tmp_path / "r.jsonl"
+    with ResultsStore(path) as store:
+        store.append({"key": "a", "v": 1})
+        store.append({"key": "b", "v": "粵語"})
+    with open(path, "ab") as f:
+        f.write(b'{"key":"c","v":')  # a writer killed mid-line
+    assert [r["key"] for r in experiments.read_rows(path)] == ["a", "b"]
+    with ResultsStore(path) as store:
+        assert store.repaired_bytes == len(b'{"key":"c","v":')
+        store.append({"key": "c", "v": 3})
+    assert [r["key"] for r in lines(path)] == ["a", "b", "c"]
+
+
+def test_store_refuses_a_second_writer(tmp_path):
+    path = tmp_path / "r.jsonl"
+    with ResultsStore(path):
+        with pytest.raises(ExperimentError, match="another run is writing"):
+            ResultsStore(path).open()
+    with ResultsStore(path):  # released on close
+        pass
+
+
+def test_store_writes_nan_as_null_so_every_line_is_valid_json(tmp_path):
+    path = tmp_path / "r.jsonl"
+    with ResultsStore(path) as store:
+        store.append({"key": "a", "rate": float("nan"), "n": np.int64(3), "x": np.float32(0.5)})
+    assert lines(path) == [{"key": "a", "rate": None, "n": 3, "x": 0.5}]
+
+
+# --------------------------------------------------------------------------
+# run and resume (transcription replaced by an instant stand-in)
+# --------------------------------------------------------------------------
+
+
+def test_resume_skips_what_is_done_and_a_changed_setting_adds_rows(tmp_path, monkeypatch):
+    monkeypatch.setattr(experiments.Runner, "run", fake_run)
+    entries = datasets.bundled()[:5]
+    results = tmp_path / "r.jsonl"
+    grid = {"resampler": ["soxr_hq", "linear"]}
+    first = experiments.run(entries, grid, results, progress=False)
+    assert (first.total, first.computed, first.skipped) == (10, 10, 0)
+    before = results.read_bytes()
+    again = experiments.run(entries, grid, results, progress=False)
+    assert (again.computed, again.skipped) == (0, 10)
+    assert results.read_bytes() == before
+
+    wider = experiments.run(entries, {"resampler": ["soxr_hq", "linear"], "beam_size": [5, 1]}, results, progress=False)
+    assert (wider.total, wider.computed, wider.skipped) == (20, 10, 10)
+    rows = lines(results)
+    assert results.read_bytes().startswith(before)  # never an overwrite
+    assert len(rows) == 20 and len({r["key"] for r in rows}) == 20
+
+
+def test_a_failed_clip_is_recorded_and_only_retried_when_asked(tmp_path, monkeypatch):
+    calls = []
+
+    def flaky(self, task):
+        calls.append(task.clip)
+        row = fake_run(self, task)
+        if task.clip.startswith("en_"):
+            row.update(error="AudioLoadError: cannot decode", error_rate=None)
+        return row
+
+    monkeypatch.setattr(experiments.Runner, "run", flaky)
+    entries = datasets.bundled()
+    results = tmp_path / "r.jsonl"
+    exp = experiments.run(entries, {"resampler": ["soxr_hq"]}, results, progress=False)
+    n_bad = sum(e.path.name.startswith("en_") for e in entries)
+    assert n_bad >= 1 and exp.failed == n_bad
+    calls.clear()
+    assert experiments.run(entries, {"resampler": ["soxr_hq"]}, results, progress=False).computed == 0
+    retry = experiments.run(entries, {"resampler": ["soxr_hq"]}, results, retry_errors=True, progress=False)
+    assert retry.computed == n_bad and all(c.startswith("en_") for c in calls)
+    table = experiments.load_results(results, include_errors=True)
+    assert len(table) == len(entries)  # the retried row replaces the failed one when read
+
+
+def test_missing_clips_are_reported_together_and_the_rest_run(tmp_path, monkeypatch):
+    monkeypatch.setattr(experiments.Runner, "run", fake_run)
+    manifest = tmp_path / "m.csv"
+    good = english_clips(1)[0]
+    import shutil
+
+    shutil.copy(good.path, tmp_path / good.path.name)
+    manifest.write_text(
+        f"path,language,reference\n{good.path.name},en,{good.reference}\ngone1.wav,en,a\ngone2.wav,en,b\n",
+        encoding="utf-8",
+    )
+    with pytest.warns(experiments.ExperimentWarning) as caught:
+        exp = experiments.run(manifest, {"resampler": ["soxr_hq"]}, tmp_path / "r.jsonl", progress=False)
+    message = str(caught[0].message)
+    assert "2 clip(s) left out" in message and "gone1.wav" in message and "gone2.wav" in message
+    assert exp.computed == 1 and len(exp.problems) == 2
+
+
+# --------------------------------------------------------------------------
+# summaries on known inputs
+# --------------------------------------------------------------------------
+
+
+def test_bootstrap_interval_on_known_inputs():
+    assert experiments.bootstrap_ci([0.2, 0.2, 0.2]) == (0.2, 0.2)
+    assert all(np.isnan(experiments.bootstrap_ci([0.3])))
+    rng = np.random.default_rng(1)
+    x = rng.normal(0.5, 0.1, 400)
+    low, high = experiments.bootstrap_ci(x)
+    half_width = 1.96 * x.std(ddof=1) / np.sqrt(len(x))  # the normal-theory interval
+    assert low < x.mean() < high
+    assert (high - low) / 2 == pytest.approx(half_width, rel=0.15)
+
+
+def test_summary_means_intervals_failures_and_order(tmp_path):
+    path = write_results(
+        tmp_path / "r.jsonl",
+        {"soxr_hq": {"c1": 0.1, "c2": 0.2, "c3": 0.3}, "naive_decimation": {"c1": 0.4, "c2": 0.5, "c3": 0.9}},
+        failed={"naive_decimation": ["c4"]},
+    )
+    table = experiments.summarise(path)
+    assert list(table["resampler"]) == ["soxr_hq", "naive_decimation"]  # best first
+    best = table.iloc[0]
+    assert best["mean"] == pytest.approx(0.2) and best["clips"] == 3 and best["failed"] == 0
+    assert best["ci_low"] <= 0.2 <= best["ci_high"] and best["ci_low"] >= 0.1 and best["ci_high"] <= 0.3
+    assert best["lenient_mean"] == pytest.approx(0.1)
+    assert best["pooled"] == pytest.approx((2 + 4 + 6) / 60)
+    assert table.iloc[1]["failed"] == 1 and table.iloc[1]["mean"] == pytest.approx(0.6)
+    fig = experiments.summary_chart(table)
+    assert list(fig.data[0].x) == ["resampler=soxr_hq", "resampler=naive_decimation"]
+
+
+def test_paired_comparison_finds_a_consistent_difference(tmp_path):
+    rng = np.random.default_rng(0)
+    base = rng.uniform(0.1, 0.5, 12)
+    clips = [f"c{i}" for i in range(12)]
+    path = write_results(
+        tmp_path / "r.jsonl",
+        {"soxr_hq": dict(zip(clips, base)), "linear": dict(zip(clips, base + 0.1 + rng.normal(0, 0.01, 12)))},
+    )
+    c = experiments.compare(path, {"resampler": "soxr_hq"}, "resampler=linear")
+    assert c.clips == 12 and c.losses == 12 and c.wins == 0
+    assert c.mean_diff == pytest.approx(0.1, abs=0.01)
+    assert c.ci_low > 0.08 and c.ci_high < 0.12
+    assert c.p_value < 0.01 and c.significant
+    assert "worse" in c.verdict() and "real difference" in c.verdict()
+    assert len(c.chart().data) == 2
+
+
+def test_paired_comparison_calls_noise_noise(tmp_path):
+    clips = [f"c{i}" for i in range(10)]
+    base = np.linspace(0.1, 0.6, 10)
+    noise = np.array([0.02, -0.02] * 5)  # differences that cancel out
+    path = write_results(tmp_path / "r.jsonl", {"soxr_hq": dict(zip(clips, base)), "linear": dict(zip(clips, base + noise))})
+    c = experiments.compare(path, {"resampler": "soxr_hq"}, {"resampler": "linear"})
+    assert c.mean_diff == pytest.approx(0.0, abs=1e-12)
+    assert c.p_value > 0.5 and not c.significant
+    assert c.ci_low < 0 < c.ci_high
+    assert "not distinguishable" in c.verdict()
+
+
+def test_paired_comparison_uses_only_clips_both_finished_and_names_bad_selections(tmp_path):
+    path = write_results(
+        tmp_path / "r.jsonl",
+        {"soxr_hq": {"c1": 0.1, "c2": 0.2, "c3": 0.3}, "linear": {"c1": 0.2, "c2": 0.3}},
+        failed={"linear": ["c3"]},
+    )
+    c = experiments.compare(path, {"resampler": "soxr_hq"}, {"resampler": "linear"})
+    assert c.clips == 2 and list(c.per_clip["clip"]) == ["c1", "c2"]
+    with pytest.raises(ExperimentError, match="matches no results"):
+        experiments.compare(path, {"resampler": "soxr_hq"}, {"resampler": "mislabelled"})
+    with pytest.raises(ExperimentError, match="not a setting"):
+        experiments.compare(path, {"resampler": "soxr_hq"}, {"colour": "red"})
+    with pytest.raises(ExperimentError, match="matches 2 settings"):
+        experiments.compare(path, {"engine": "faster-whisper"}, {"resampler": "linear"})
+
+
+# --------------------------------------------------------------------------
+# configuration and the command line
+# --------------------------------------------------------------------------
+
+
+def write_config(tmp_path, clips, *, grid=None, extra="") -> Path:
+    manifest = tmp_path / "clips" / "manifest.csv"
+    datasets.write_manifest(_copies(clips, manifest.parent), manifest)
+    grid = grid or {"resampler": ["soxr_hq", "linear"]}
+    grid_yaml = "\n".join(f"  {k}: [{', '.join(map(str, v))}]" for k, v in grid.items())
+    config = tmp_path / "exp.yaml"
+    config.write_text(
+        f"dataset: clips/manifest.csv\nresults: out/results.jsonl\ngrid:\n{grid_yaml}\nfixed:\n  beam_size: 1\n  language: en\n{extra}",
+        encoding="utf-8",
+    )
+    return config
+
+
+def _copies(entries, folder: Path):
+    import shutil
+    from dataclasses import replace
+
+    folder.mkdir(parents=True, exist_ok=True)
+    return [replace(e, path=Path(shutil.copy(e.path, folder / e.path.name))) for e in entries]
+
+
+def test_config_errors_name_the_file_and_the_fix(tmp_path):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("dataset: x.csv\nresults: r.jsonl\ngird: {}\n", encoding="utf-8")
+    with pytest.raises(ExperimentError, match=r"unknown key\(s\) gird"):
+        experiments.load_config(bad)
+    bad.write_text("grid: {}\n", encoding="utf-8")
+    with pytest.raises(ExperimentError, match="missing dataset, results"):
+        experiments.load_config(bad)
+    bad.write_text("dataset: {zenodo: x}\nresults: r.jsonl\n", encoding="utf-8")
+    with pytest.raises(ExperimentError, match="exactly one of manifest, common_voice"):
+        experiments.load_config(bad)
+
+
+@pytest.mark.slow
+def test_cli_run_then_summarise_compare_chart_and_parquet(tmp_path, capsys):
+    from workbench.cli import main
+
+    config = write_config(tmp_path, english_clips(2))
+    assert main(["run", str(config), "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert (out["total"], out["computed"], out["failed"]) == (4, 4, 0)
+    assert {row["resampler"] for row in out["summary"]} == {"soxr_hq", "linear"}
+    results = tmp_path / "out" / "results.jsonl"
+    rows = lines(results)
+    assert all(r["hypothesis"] and r["metric"] == "wer" and r["versions"]["engine"].startswith("faster-whisper") for r in rows)
+    assert all(r["timings"]["inference_s"] > 0 and r["settings"]["beam_size"] == 1 for r in rows)
+
+    assert main(["run", str(config)]) == 0
+    assert "0 computed now, 4 already" in capsys.readouterr().out
+
+    chart, parquet = tmp_path / "cmp.html", tmp_path / "rows.parquet"
+    assert main(["results", str(results), "--compare", "resampler=soxr_hq", "resampler=linear", "--chart", str(chart), "--parquet", str(parquet)]) == 0
+    text = capsys.readouterr().out
+    assert "mean_diff" in text and ("real difference" in text or "not distinguishable" in text)
+    assert "plotly" in chart.read_text(encoding="utf-8")
+    assert len(pd.read_parquet(parquet)) == 4
+
+    assert main(["results", str(tmp_path / "nothing.jsonl")]) == 2
+    assert "no results file" in capsys.readouterr().err
+
+
+# --------------------------------------------------------------------------
+# a real crash: kill -9 mid-run, then resume
+# --------------------------------------------------------------------------
+
+
+@pytest.mark.slow
+def test_kill_9_mid_run_then_resume_loses_and_duplicates_nothing(tmp_path):
+    config = write_config(tmp_path, english_clips(2) + datasets.bundled()[:2], grid={"resampler": ["soxr_hq", "linear"]})
+    results = tmp_path / "out" / "results.jsonl"
+    cmd = [sys.executable, "-m", "workbench", "run", str(config)]
+    proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 300
+    try:
+        while time.monotonic() < deadline:
+            if results.is_file() and results.read_bytes().count(b"\n") >= 3:
+                break
+            if proc.poll() is not None:
+                pytest.fail("the run ended before it could be killed")
+            time.sleep(0.05)
+        else:
+            pytest.fail("no results appeared in time")
+        os.kill(proc.pid, signal.SIGKILL)
+    finally:
+        proc.wait()
+    before = results.read_bytes()
+    kept = before[: before.rfind(b"\n") + 1]
+    n_before = kept.count(b"\n")
+    assert 3 <= n_before < 8, f"killed after {n_before} rows"
+
+    done = subprocess.run(cmd + ["--json"], cwd=ROOT, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr
+    counts = json.loads(done.stdout)
+    assert counts["skipped"] == n_before and counts["computed"] == 8 - n_before
+    after = results.read_bytes()
+    assert after.startswith(kept)  # what was there is untouched
+    rows = lines(results)
+    assert len(rows) == 8 and len({r["key"] for r in rows}) == 8
+    assert len({(r["clip"], r["setting_id"]) for r in rows}) == 8
+
+
+# --------------------------------------------------------------------------
+# Ray, on a local instance
+# --------------------------------------------------------------------------
+
+
+@pytest.mark.slow
+def test_ray_run_matches_the_local_run_and_resumes(tmp_path):
+    pytest.importorskip("ray")
+    import ray
+
+    clips = english_clips(2)
+    grid = {"resampler": ["soxr_hq", "linear"]}
+    fixed = {"beam_size": 1, "language": "en"}
+    local = experiments.run(clips, grid, tmp_path / "local.jsonl", fixed=fixed, progress=False)
+    try:
+        first = experiments.run(clips[:1], grid, tmp_path / "ray.jsonl", fixed=fixed, executor="ray", ray={"workers": 2, "batch": 1}, progress=False)
+        assert first.computed == 2
+        second = experiments.run(clips, grid, tmp_path / "ray.jsonl", fixed=fixed, executor="ray", ray={"workers": 2, "batch": 1}, progress=False)
+    finally:
+        ray.shutdown()
+    assert local.computed == 4 and (second.computed, second.skipped) == (2, 2)
+    ray_rows_all = lines(tmp_path / "ray.jsonl")
+    for pid in {r["pid"] for r in ray_rows_all}:  # each worker process loads the model once
+        assert sum(r["timings"]["load_s"] > 0 for r in ray_rows_all if r["pid"] == pid) <= 1
+    assert os.getpid() not in {r["pid"] for r in ray_rows_all}
+    by_key = lambda path: {r["key"]: r for r in lines(path)}  # noqa: E731
+    local_rows, ray_rows = by_key(tmp_path / "local.jsonl"), by_key(tmp_path / "ray.jsonl")
+    assert set(local_rows) == set(ray_rows) and len(lines(tmp_path / "ray.jsonl")) == 4
+    for key, row in local_rows.items():
+        assert ray_rows[key]["hypothesis"] == row["hypothesis"]
+        assert ray_rows[key]["error_rate"] == row["error_rate"]
