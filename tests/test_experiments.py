@@ -40,7 +40,7 @@ def fake_run(self, task):
         "setting_id": task.setting_id,
         "clip": task.clip,
         "path": str(task.entry.path),
-        "language": task.entry.language,
+        "clip_language": task.entry.language,
         "reference": task.entry.reference,
         "settings": task.setting,
         "error": None,
@@ -195,7 +195,7 @@ def test_a_failed_clip_is_recorded_and_only_retried_when_asked(tmp_path, monkeyp
         return row
 
     monkeypatch.setattr(experiments.Runner, "run", flaky)
-    entries = datasets.bundled()
+    entries = [e for e in datasets.bundled() if e.reference]
     results = tmp_path / "r.jsonl"
     exp = experiments.run(entries, {"resampler": ["soxr_hq"]}, results, progress=False)
     n_bad = sum(e.path.name.startswith("en_") for e in entries)
@@ -215,15 +215,17 @@ def test_missing_clips_are_reported_together_and_the_rest_run(tmp_path, monkeypa
     import shutil
 
     shutil.copy(good.path, tmp_path / good.path.name)
+    shutil.copy(good.path, tmp_path / "unlabelled.flac")
     manifest.write_text(
-        f"path,language,reference\n{good.path.name},en,{good.reference}\ngone1.wav,en,a\ngone2.wav,en,b\n",
+        f"path,language,reference\n{good.path.name},en,{good.reference}\ngone1.wav,en,a\ngone2.wav,en,b\nunlabelled.flac,en,\n",
         encoding="utf-8",
     )
     with pytest.warns(experiments.ExperimentWarning) as caught:
         exp = experiments.run(manifest, {"resampler": ["soxr_hq"]}, tmp_path / "r.jsonl", progress=False)
     message = str(caught[0].message)
-    assert "2 clip(s) left out" in message and "gone1.wav" in message and "gone2.wav" in message
-    assert exp.computed == 1 and len(exp.problems) == 2
+    assert "3 clip(s) left out" in message and "gone1.wav" in message and "gone2.wav" in message
+    assert "unlabelled.flac: no reference transcript" in message
+    assert exp.computed == 1 and len(exp.problems) == 3
 
 
 # --------------------------------------------------------------------------
@@ -443,3 +445,11 @@ def test_ray_run_matches_the_local_run_and_resumes(tmp_path):
     for key, row in local_rows.items():
         assert ray_rows[key]["hypothesis"] == row["hypothesis"]
         assert ray_rows[key]["error_rate"] == row["error_rate"]
+
+
+def test_the_shipped_example_experiment_is_valid():
+    config = experiments.load_config(ROOT / "experiments" / "resamplers.yaml")
+    assert len(config.dataset) >= 10 and config.dataset.problems == []
+    settings = experiments.expand_grid(config.grid, config.fixed)
+    assert [s["resampler"] for s in settings] == ["soxr_hq", "torchaudio_default", "naive_decimation", "mislabelled"]
+    assert config.results == ROOT / "experiments" / ".." / "reports" / "experiments" / "resamplers.jsonl"

@@ -414,7 +414,7 @@ class Runner:
             "setting_id": task.setting_id,
             "clip": task.clip,
             "path": str(entry.path),
-            "language": entry.language,
+            "clip_language": entry.language,
             "reference": entry.reference,
             "settings": s,
             "error": None,
@@ -580,6 +580,10 @@ def run(
     if executor not in ("local", "ray"):
         raise ExperimentError(f"executor must be 'local' or 'ray'; got {executor!r}")
     entries, problems, root = _entries(dataset)
+    unscored = [e for e in entries if not (e.reference or "").strip()]
+    if unscored:
+        problems = [*problems, *(f"{e.path}: no reference transcript, nothing to score against" for e in unscored)]
+        entries = [e for e in entries if e not in unscored]
     if limit is not None:
         entries = entries[: int(limit)]
     if problems:
