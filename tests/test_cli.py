@@ -13,7 +13,7 @@ from workbench.cli import build_parser
 
 from .conftest import ROOT
 
-SUBCOMMANDS = ["doctor", "info", "compare-decoders", "resample", "resamplers", "resample-report", "bench", "transcribe", "score", "demo"]
+SUBCOMMANDS = ["doctor", "info", "compare-decoders", "resample", "resamplers", "resample-report", "bench", "transcribe", "score", "demo", "import", "run", "results"]
 
 
 def run(*args, check=True):

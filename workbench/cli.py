@@ -332,6 +332,8 @@ def build_parser() -> argparse.ArgumentParser:
     from .scoring import add_score_command
 
     add_score_command(sub)
+    from .datasets import add_import_command
+    add_import_command(sub)
 
     p = sub.add_parser("demo", help="the main job: the Cantonese resampling diagnosis on the bundled clips, as an HTML report under reports/")
     p.add_argument("--model", default="embedded")
