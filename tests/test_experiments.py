@@ -453,3 +453,34 @@ def test_the_shipped_example_experiment_is_valid():
     settings = experiments.expand_grid(config.grid, config.fixed)
     assert [s["resampler"] for s in settings] == ["soxr_hq", "torchaudio_default", "naive_decimation", "mislabelled"]
     assert config.results == ROOT / "experiments" / ".." / "reports" / "experiments" / "resamplers.jsonl"
+
+
+def test_an_experiment_file_can_name_a_hugging_face_dataset(tmp_path, monkeypatch):
+    hf = pytest.importorskip("datasets")
+    import io
+
+    import soundfile as sf
+
+    from workbench.signals import tone
+
+    monkeypatch.setattr(experiments.Runner, "run", fake_run)
+    monkeypatch.setattr(hf.config, "HF_DATASETS_CACHE", tmp_path / "hf-cache")
+    clips = []
+    for freq in (440.0, 550.0, 660.0):
+        buffer = io.BytesIO()
+        sf.write(buffer, tone(freq, sr=16_000, duration=0.1), 16_000, format="FLAC")
+        clips.append({"bytes": buffer.getvalue(), "path": f"tone_{int(freq)}.flac"})
+    source = tmp_path / "hub_like"
+    source.mkdir()
+    ds = hf.Dataset.from_dict({"audio": clips, "sentence": ["一", "二", "三"]}).cast_column("audio", hf.Audio())
+    ds.to_parquet(str(source / "test-00000-of-00001.parquet"))
+    config = tmp_path / "exp.yaml"
+    config.write_text(
+        "dataset: {hf: hub_like, out: imported, language: yue, limit: 2}\nresults: r.jsonl\ngrid: {resampler: [soxr_hq, linear]}\n",
+        encoding="utf-8",
+    )
+    loaded = experiments.load_config(config)
+    assert len(loaded.dataset) == 2 and (tmp_path / "imported" / "manifest.csv").is_file()
+    exp = loaded.run(progress=False)
+    assert exp.computed == 4
+    assert {r["clip"] for r in lines(tmp_path / "r.jsonl")} == {e.path.relative_to((tmp_path / "imported").resolve()).as_posix() for e in loaded.dataset}

@@ -771,7 +771,8 @@ def _dataset_from_config(spec, base: Path, where: Path):
     if "out" not in spec:
         raise ExperimentError(f"{where}: a Hugging Face dataset needs out: a folder to keep its clips and manifest in")
     spec["out"] = base / spec["out"]
-    return datasets.import_hf(source, **spec)
+    local = base / str(source)
+    return datasets.import_hf(local if local.exists() else source, **spec)  # a local snapshot, else a hub id
 
 
 # --------------------------------------------------------------------------
