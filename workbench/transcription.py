@@ -18,9 +18,9 @@ from pathlib import Path
 import numpy as np
 
 from .audio import SAMPLE_RATE, Clip, load_audio
-from .engines import EngineError, LanguageNotSupportedError, Segment, get_engine, is_out_of_memory, real_time_factor
+from .engines import EngineError, LanguageNotSupportedError, Segment, default_encoder_batch, get_engine, is_out_of_memory, real_time_factor
 from .errors import AudioWarning, WorkbenchError
-from .languages import language_name
+from .languages import language_name, normalise_language
 from .models import EMBEDDED, resolve_model
 from .options import ENGINES, OptionsError, TranscriptionOptions, resolve_compute_type, resolve_device, resolve_dtype
 
@@ -28,6 +28,8 @@ from .options import ENGINES, OptionsError, TranscriptionOptions, resolve_comput
 CANTONESE_FALLBACK = "zh"
 #: The seed's batch size after a non-GPU out-of-memory error.
 MIN_BATCH = 1
+#: Clips decoded together by :func:`transcribe_batch` unless told otherwise.
+DEFAULT_BATCH_CLIPS = 16
 
 
 class TranscriptionWarning(UserWarning):
@@ -183,6 +185,154 @@ def transcribe(audio, model: str = EMBEDDED, engine: str = "transformers", *, op
     return Transcript(out.text, out.segments, out.language, out.language_probability, settings, versions, timings, fallbacks, source)
 
 
+def transcribe_batch(
+    clips,
+    model: str = EMBEDDED,
+    engine: str = "transformers",
+    *,
+    batch_size: int = DEFAULT_BATCH_CLIPS,
+    languages=None,
+    encoder_batch: int | None = None,
+    options: TranscriptionOptions | None = None,
+    progress=None,
+    **kwargs,
+) -> list[Transcript]:
+    """Transcribe many short clips, ``batch_size`` of them decoded together.
+
+    The batched counterpart of calling :func:`transcribe` once per clip:
+    the same audio preparation, options, language fallback and recording,
+    with one model load. transformers passes the clips to its pipeline as a
+    list with ``batch_size``; faster-whisper lays them end to end and runs
+    ``BatchedInferencePipeline`` with one window per clip. Clips longer than
+    ``chunk_length_s`` (30 s) are transcribed one by one.
+
+    Parameters
+    ----------
+    clips : iterable of path, Clip or (array, rate)
+        As for :func:`transcribe`.
+    model : str
+    engine : {"transformers", "faster-whisper"}
+    batch_size : int
+        Clips decoded together (recorded as ``settings["batch_size"]``).
+    languages : sequence of (str or None), optional
+        One language per clip (codes or names, as ``language``), for a
+        batch of mixed languages; a None entry falls back to ``language``.
+    encoder_batch : int, optional
+        Windows the encoder runs at once within a batch. Default: the whole
+        batch on a GPU, one on a CPU (where encoding more at once costs more
+        per window; the decoder still runs the whole batch).
+    options : TranscriptionOptions, optional
+        Or its fields as keyword arguments. ``language`` applies to every
+        clip without its own; where neither is given the clip's language is
+        detected. Clips are decoded in groups of one language.
+    progress : callable, optional
+        Called with seconds of audio done after each batch.
+
+    Returns
+    -------
+    list of Transcript
+        One per clip, in order. Each ``timings["inference_s"]`` is its
+        equal share of its batch's wall time; ``batch_inference_s``,
+        ``batch_audio_s``, ``batch_clips`` and ``batch_size`` describe the
+        whole call, ``load_s`` is the call's one model load.
+
+    Raises
+    ------
+    LanguageNotSupportedError
+        As for :func:`transcribe`.
+    """
+    if engine not in ENGINES:
+        raise EngineError(f"unknown engine {engine!r}; choose one of: {', '.join(ENGINES)}")
+    unknown = set(kwargs) - _option_names()
+    if unknown:
+        raise OptionsError(f"unknown option(s) {', '.join(sorted(unknown))}; valid options: {', '.join(sorted(_option_names()))}")
+    opts = (options or TranscriptionOptions()).with_(**kwargs, batch_size=batch_size)
+
+    prepared, preprocess = [], []
+    for audio in clips:
+        t0 = time.perf_counter()
+        prepared.append(_prepare_audio(audio, opts.resampler))
+        preprocess.append(time.perf_counter() - t0)
+    if not prepared:
+        return []
+    samples = [p[0] for p in prepared]
+    if languages is not None:
+        languages = [normalise_language(code) for code in languages]
+        if len(languages) != len(samples):
+            raise OptionsError(f"languages has {len(languages)} entries for {len(samples)} clips; give one per clip (None to detect)")
+
+    device = resolve_device(opts.device)
+    precision = resolve_dtype(opts.dtype, device) if engine == "transformers" else resolve_compute_type(opts.compute_type, device)
+    ref = resolve_model(model, engine=engine)
+    loaded, load_s = get_engine(engine, ref, device, precision)
+    fallbacks: list[str] = []
+    if opts.language is not None and opts.language not in loaded.languages():
+        opts = _language_fallback(opts, ref.name, loaded.languages(), fallbacks)
+    if languages is not None:
+        supported, usable = loaded.languages(), {}
+        for code in dict.fromkeys(c for c in languages if c is not None):
+            usable[code] = code if code in supported else _language_fallback(opts.with_(language=code), ref.name, supported, fallbacks).language
+        languages = [usable.get(code) for code in languages]
+    if opts.cudnn_benchmark and device.startswith("cuda"):
+        import torch
+
+        torch.backends.cudnn.benchmark = True
+    if opts.warmup:
+        loaded.transcribe(np.zeros(SAMPLE_RATE, np.float32), opts.with_(timestamps="none", language=opts.language or "en", batch_size=MIN_BATCH))
+
+    outputs, shares = [], []
+    done_s, start = 0.0, 0
+    t_all = time.perf_counter()
+    while start < len(samples):
+        part = samples[start : start + opts.batch_size]
+        part_languages = None if languages is None else languages[start : start + opts.batch_size]
+        t1 = time.perf_counter()
+        try:
+            outs = loaded.transcribe_many(part, opts, part_languages, encoder_batch=encoder_batch)
+        except Exception as exc:  # noqa: BLE001 - only memory errors are handled; the rest re-raise
+            loaded, opts, device, precision = _recover_from(exc, loaded, ref, engine, opts, device, precision, fallbacks)
+            continue
+        wall = time.perf_counter() - t1
+        outputs += outs
+        shares += [wall / len(part)] * len(part)
+        start += len(part)
+        done_s += sum(len(x) for x in part) / SAMPLE_RATE
+        if progress is not None:
+            progress(done_s)
+    batch_s = time.perf_counter() - t_all
+
+    batch_audio_s = sum(len(x) for x in samples) / SAMPLE_RATE
+    versions = {"workbench": _workbench_version(), "engine": loaded.version(), "python": platform.python_version(), **_torch_versions()}
+    results = []
+    for (x, audio_info, source), out, share, pre in zip(prepared, outputs, shares, preprocess):
+        audio_s = len(x) / SAMPLE_RATE
+        settings = {
+            **opts.to_dict(),
+            "language": out.language,
+            "model": ref.to_dict(),
+            "engine": engine,
+            "device": device,
+            "precision": precision,
+            "audio": audio_info,
+            "batched": True,
+            "encoder_batch": encoder_batch or default_encoder_batch(device, opts.batch_size),
+        }
+        timings = {
+            "load_s": load_s,
+            "preprocess_s": pre,
+            "inference_s": share,
+            "audio_s": audio_s,
+            "real_time_factor": real_time_factor(share, audio_s),
+            "batch_size": opts.batch_size,
+            "batch_clips": len(samples),
+            "batch_inference_s": batch_s,
+            "batch_audio_s": batch_audio_s,
+            "batch_real_time_factor": real_time_factor(batch_s, batch_audio_s),
+        }
+        results.append(Transcript(out.text, out.segments, out.language, out.language_probability, settings, dict(versions), timings, list(fallbacks), source))
+    return results
+
+
 def _language_fallback(opts: TranscriptionOptions, model_name: str, supported: set[str], fallbacks: list[str]) -> TranscriptionOptions:
     wanted = opts.language
     if wanted == "yue":
@@ -209,22 +359,28 @@ def _run_with_memory_recovery(loaded, ref, engine, samples, opts, device, precis
                 out = loaded.transcribe(samples, opts)
             return out, loaded, opts, device, precision
         except Exception as exc:  # noqa: BLE001 - only memory errors are handled; the rest re-raise
-            if not is_out_of_memory(exc):
-                raise
-            _free_gpu_memory()
-            if opts.batch_size > MIN_BATCH:
-                new = max(MIN_BATCH, opts.batch_size // 2)
-                note = f"out of memory at batch size {opts.batch_size} on {device}; retried with batch size {new}"
-                opts = opts.with_(batch_size=new)
-            elif device != "cpu":
-                cpu_precision = "float32" if engine == "transformers" else "int8"
-                note = f"out of memory at batch size 1 on {device}; fell back to the CPU in {cpu_precision}"
-                device, precision = "cpu", cpu_precision
-                loaded, _ = get_engine(engine, ref, device, precision)
-            else:
-                raise EngineError(f"out of memory on the CPU even at batch size 1 ({exc}); use a smaller model, or free memory") from exc
-            warnings.warn(note, TranscriptionWarning, stacklevel=4)
-            fallbacks.append(note)
+            loaded, opts, device, precision = _recover_from(exc, loaded, ref, engine, opts, device, precision, fallbacks)
+
+
+def _recover_from(exc, loaded, ref, engine, opts, device, precision, fallbacks):
+    """Settings to retry with after ``exc``: a halved batch, then the CPU; anything but running out of memory re-raises."""
+    if not is_out_of_memory(exc):
+        raise exc
+    _free_gpu_memory()
+    if opts.batch_size > MIN_BATCH:
+        new = max(MIN_BATCH, opts.batch_size // 2)
+        note = f"out of memory at batch size {opts.batch_size} on {device}; retried with batch size {new}"
+        opts = opts.with_(batch_size=new)
+    elif device != "cpu":
+        cpu_precision = "float32" if engine == "transformers" else "int8"
+        note = f"out of memory at batch size 1 on {device}; fell back to the CPU in {cpu_precision}"
+        device, precision = "cpu", cpu_precision
+        loaded, _ = get_engine(engine, ref, device, precision)
+    else:
+        raise EngineError(f"out of memory on the CPU even at batch size 1 ({exc}); use a smaller model, or free memory") from exc
+    warnings.warn(note, TranscriptionWarning, stacklevel=5)
+    fallbacks.append(note)
+    return loaded, opts, device, precision
 
 
 def _free_gpu_memory() -> None:
