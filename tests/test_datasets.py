@@ -280,3 +280,17 @@ def test_import_mdcc_layout_error_names_expected_file(tmp_path):
     with pytest.raises(ManifestError, match=r"cnt_asr_test_metadata\.csv.*cnt_asr_train_metadata\.csv"):
         import_mdcc(tmp_path / "mdcc")
     assert len(import_mdcc(tmp_path / "mdcc", split="train")) == 0
+
+
+def test_the_recording_column_is_kept_in_meta_and_written_back(tmp_path):
+    for name in ("a_44k.wav", "a_48k.wav", "b.wav"):
+        wav(tmp_path / name)
+    manifest = tmp_path / "m.csv"
+    manifest.write_text("path,language,reference,recording\na_44k.wav,en,a,speech_a\na_48k.wav,en,a,speech_a\nb.wav,en,b,\n", encoding="utf-8")
+    entries = read_manifest(manifest)
+    assert [e.meta["recording"] for e in entries] == ["speech_a", "speech_a", ""]
+    again = read_manifest(write_manifest(entries, tmp_path / "out.csv"))
+    assert [e.meta["recording"] for e in again] == ["speech_a", "speech_a", ""]
+    jsonl = tmp_path / "m.jsonl"
+    jsonl.write_text(json.dumps({"path": "b.wav", "text": "b", "recording": "speech_b"}) + "\n", encoding="utf-8")
+    assert read_manifest(jsonl)[0].meta["recording"] == "speech_b"

@@ -55,28 +55,29 @@ def fake_run(self, task):
     }
 
 
-def write_results(path, per_setting: dict[str, dict[str, float]], failed: dict[str, list[str]] | None = None):
-    """A results file with given per-clip rates: {resampler: {clip: rate}}."""
+def write_results(path, per_setting: dict[str, dict[str, float]], failed: dict[str, list[str]] | None = None, recordings: dict[str, str] | None = None):
+    """A results file with given per-clip rates: {resampler: {clip: rate}}; ``recordings`` ({clip: recording}) adds that key to the rows."""
     with ResultsStore(path, fsync=False) as store:
         for resampler, clips in per_setting.items():
             setting = experiments.expand_grid({"resampler": [resampler]})[0]
             sid = experiments.setting_id(setting)
             for clip, rate in clips.items():
-                store.append(
-                    {
-                        "key": f"{sid}-{clip}",
-                        "setting_id": sid,
-                        "clip": clip,
-                        "settings": setting,
-                        "error": None,
-                        "metric": "cer",
-                        "error_rate": rate,
-                        "lenient_error_rate": rate / 2,
-                        "errors": round(rate * 20),
-                        "reference_length": 20,
-                        "timings": {"real_time_factor": 0.5},
-                    }
-                )
+                row = {
+                    "key": f"{sid}-{clip}",
+                    "setting_id": sid,
+                    "clip": clip,
+                    "settings": setting,
+                    "error": None,
+                    "metric": "cer",
+                    "error_rate": rate,
+                    "lenient_error_rate": rate / 2,
+                    "errors": round(rate * 20),
+                    "reference_length": 20,
+                    "timings": {"real_time_factor": 0.5},
+                }
+                if recordings is not None and clip in recordings:
+                    row["recording"] = recordings[clip]
+                store.append(row)
             for clip in (failed or {}).get(resampler, []):
                 store.append({"key": f"{sid}-{clip}", "setting_id": sid, "clip": clip, "settings": setting, "error": "AudioLoadError: broken"})
     return Path(path)
@@ -308,6 +309,218 @@ def test_paired_comparison_uses_only_clips_both_finished_and_names_bad_selection
 
 
 # --------------------------------------------------------------------------
+# variants of one recording, and samples too small for any test
+# --------------------------------------------------------------------------
+
+
+def variants(n_recordings: int, per_recording: int, shift, *, spread: float = 0.0, seed: int = 0):
+    """Rates under soxr_hq and linear for ``n_recordings`` x ``per_recording`` clips, and each clip's recording.
+
+    ``shift[r]`` is recording r's difference (linear − soxr_hq); ``spread`` adds independent per-clip noise to it.
+    """
+    rng = np.random.default_rng(seed)
+    base, worse, recordings = {}, {}, {}
+    for r in range(n_recordings):
+        level = rng.uniform(0.2, 0.6)
+        for v in range(per_recording):
+            clip = f"rec{r}_v{v}.flac"
+            base[clip] = level + rng.normal(0, 0.01)
+            worse[clip] = base[clip] + shift[r] + rng.normal(0, spread)
+            recordings[clip] = f"rec{r}"
+    return {"soxr_hq": base, "linear": worse}, recordings
+
+
+def test_min_p_value_is_two_over_two_to_the_n_and_the_exact_test_reaches_it(tmp_path):
+    assert [experiments.min_sign_flip_p(n) for n in (0, 1, 2, 4, 5, 6)] == [1.0, 1.0, 0.5, 0.125, 0.0625, 0.03125]
+    assert experiments.units_needed(0.05) == experiments.units_needed(1 - 0.95) == 6
+    assert experiments.units_needed(0.01) == 8 and experiments.units_needed(0.0625) == 6
+    for n in (4, 6):  # every difference the same sign: the most extreme pattern there is
+        clips = {f"c{i}": 0.3 for i in range(n)}
+        path = write_results(tmp_path / f"r{n}.jsonl", {"soxr_hq": clips, "linear": {c: 0.5 + 0.01 * i for i, c in enumerate(clips)}})
+        c = experiments.compare(path, {"resampler": "soxr_hq"}, {"resampler": "linear"})
+        assert c.grouped_by is None and c.n_units == n
+        assert c.min_p_value == experiments.min_sign_flip_p(n)
+        assert c.p_value == pytest.approx(c.min_p_value)
+    assert c.significant and "real difference" in c.verdict()  # six clips: just enough
+
+
+def test_variants_of_three_recordings_are_three_units_and_the_verdict_says_too_few(tmp_path):
+    per_setting, recordings = variants(3, 4, shift=[0.2, 0.25, 0.18])
+    path = write_results(tmp_path / "r.jsonl", per_setting, recordings=recordings)
+    c = experiments.compare(path, {"resampler": "soxr_hq"}, {"resampler": "linear"})
+    assert c.clips == 12 and c.losses == 12
+    assert (c.grouped_by, c.n_groups, c.n_units, c.unit_ties) == ("recording", 3, 3, 0)
+    assert c.min_p_value == 0.25 and c.p_value == pytest.approx(0.25)
+    assert not c.significant
+    assert list(c.per_group["recording"]) == ["rec0", "rec1", "rec2"] and list(c.per_group["clips"]) == [4, 4, 4]
+    assert c.mean_diff == pytest.approx(c.per_group["diff"].mean())
+    verdict = c.verdict()
+    assert "too few independent recordings (3) for any test to reach p < 0.05: at least 6 are needed" in verdict
+    assert "the observed difference was +0.2" in verdict and "12 clips from 3 recordings" in verdict
+    assert "not distinguishable" not in verdict
+    row = c.to_frame().iloc[0]
+    assert (row["grouped_by"], row["n_groups"], row["n_units"], row["min_p_value"]) == ("recording", 3, 3, 0.25)
+
+    per_file = experiments.compare(path, {"resampler": "soxr_hq"}, {"resampler": "linear"}, group_by="clip")
+    assert per_file.grouped_by is None and per_file.n_groups is None and per_file.n_units == 12
+    assert per_file.p_value < 0.001 and per_file.significant  # what counting files as independent would claim
+
+
+def test_grouped_interval_is_wider_when_variants_of_a_recording_agree(tmp_path):
+    rng = np.random.default_rng(3)
+    shift = rng.normal(0.05, 0.1, 10)  # recordings differ a lot; their 4 variants hardly at all
+    per_setting, recordings = variants(10, 4, shift=shift, spread=0.002, seed=3)
+    path = write_results(tmp_path / "r.jsonl", per_setting, recordings=recordings)
+    grouped = experiments.compare(path, {"resampler": "soxr_hq"}, {"resampler": "linear"}, group_by="recording")
+    per_file = experiments.compare(path, {"resampler": "soxr_hq"}, {"resampler": "linear"}, group_by="clip")
+    assert grouped.n_units == 10 and per_file.n_units == 40
+    assert grouped.mean_diff == pytest.approx(per_file.mean_diff)  # equal groups: same mean, honest width
+    assert grouped.ci_high - grouped.ci_low > 1.5 * (per_file.ci_high - per_file.ci_low)
+    assert grouped.p_value > per_file.p_value
+
+    table = experiments.summarise(path)  # every row names a recording: grouped by default
+    by_file = experiments.summarise(path, group_by="clip")
+    assert table.attrs["grouped_by"] == "recording" and by_file.attrs["grouped_by"] is None
+    assert list(table["groups"]) == [10, 10] and list(table["clips"]) == [40, 40] and list(by_file["groups"]) == [40, 40]
+    assert np.allclose(table["mean"], by_file["mean"])
+    assert all(table["ci_high"] - table["ci_low"] > 1.5 * (by_file["ci_high"] - by_file["ci_low"]))
+    assert "groups" in experiments.format_summary(table) and "groups" not in experiments.format_summary(by_file)
+
+
+def test_summary_means_are_over_recordings_when_grouped(tmp_path):
+    clips = {"a1": 0.1, "a2": 0.1, "a3": 0.1, "b1": 0.5}  # three variants of a, one clip of b
+    path = write_results(tmp_path / "r.jsonl", {"soxr_hq": clips}, recordings={"a1": "a", "a2": "a", "a3": "a", "b1": "b"})
+    row = experiments.summarise(path).iloc[0]
+    assert (row["clips"], row["groups"]) == (4, 2)
+    assert row["mean"] == pytest.approx(0.3) and row["lenient_mean"] == pytest.approx(0.15)
+    assert row["pooled"] == pytest.approx((2 + 2 + 2 + 10) / 80)  # pooled stays over every clip
+    assert experiments.summarise(path, group_by="clip").iloc[0]["mean"] == pytest.approx(0.2)
+
+
+def test_results_without_recordings_still_compare_clip_by_clip(tmp_path):
+    clips = [f"c{i}" for i in range(8)]
+    base = np.linspace(0.1, 0.5, 8)
+    per_setting = {"soxr_hq": dict(zip(clips, base)), "linear": dict(zip(clips, base + 0.1))}
+    old = write_results(tmp_path / "old.jsonl", per_setting)  # rows written before they kept a recording
+    c = experiments.compare(old, {"resampler": "soxr_hq"}, {"resampler": "linear"})
+    assert (c.grouped_by, c.n_groups, c.n_units, c.clips) == (None, None, 8, 8)
+    assert c.per_group is None and "recording" not in c.per_clip
+    assert c.significant and "8 clips)" in c.verdict()
+    assert experiments.summarise(old).attrs["grouped_by"] is None
+    with pytest.raises(ExperimentError, match="cannot group by 'recording'"):
+        experiments.compare(old, {"resampler": "soxr_hq"}, {"resampler": "linear"}, group_by="recording")
+
+    blank = write_results(tmp_path / "blank.jsonl", per_setting, recordings={c: "" for c in clips})  # a manifest without the column
+    assert experiments.compare(blank, {"resampler": "soxr_hq"}, {"resampler": "linear"}).grouped_by is None
+
+    mixed = write_results(tmp_path / "mixed.jsonl", per_setting, recordings={c: "r" + c for c in clips[:4]})
+    with pytest.warns(experiments.ExperimentWarning, match="8 of 16 result rows name no recording"):
+        c = experiments.compare(mixed, {"resampler": "soxr_hq"}, {"resampler": "linear"})
+    assert c.grouped_by is None and c.n_units == 8
+    with pytest.raises(ExperimentError, match="8 of 16 result rows have no 'recording' value"):
+        experiments.compare(mixed, {"resampler": "soxr_hq"}, {"resampler": "linear"}, group_by="recording")
+
+
+def test_identical_pairs_carry_no_sign_and_are_counted(tmp_path):
+    clips = [f"c{i}" for i in range(8)]
+    a = dict(zip(clips, np.linspace(0.1, 0.5, 8)))
+    b = {c: v + (0.2 if i < 5 else 0.0) for i, (c, v) in enumerate(a.items())}  # 5 worse, 3 identical
+    path = write_results(tmp_path / "r.jsonl", {"soxr_hq": a, "linear": b})
+    c = experiments.compare(path, {"resampler": "soxr_hq"}, {"resampler": "linear"})
+    assert (c.losses, c.wins, c.ties, c.n_units, c.unit_ties) == (5, 0, 3, 5, 3)
+    assert c.min_p_value == 0.0625 and c.p_value == pytest.approx(0.0625) and not c.significant
+    verdict = c.verdict()
+    assert "too few independent clips with a difference (5)" in verdict and "at least 6 are needed" in verdict
+    assert "3 of 8 clip pairs identical" in verdict
+
+    same = write_results(tmp_path / "same.jsonl", {"soxr_hq": a, "linear": a})
+    c = experiments.compare(same, {"resampler": "soxr_hq"}, {"resampler": "linear"})
+    assert (c.n_units, c.p_value) == (0, 1.0) and "the same error_rate on every one of the 8 clips" in c.verdict()
+
+
+def test_a_single_recording_gives_no_interval_and_says_why(tmp_path):
+    per_setting, recordings = variants(1, 5, shift=[0.1])
+    path = write_results(tmp_path / "r.jsonl", per_setting, recordings=recordings)
+    c = experiments.compare(path, {"resampler": "soxr_hq"}, {"resampler": "linear"})
+    assert (c.clips, c.n_groups, c.n_units, c.min_p_value) == (5, 1, 1, 1.0)
+    assert np.isnan(c.ci_low) and not c.significant
+    assert "too few independent recordings (1)" in c.verdict() and "no 95% interval from a single recording" in c.verdict()
+    assert "5 clips from 1 recording" in c.verdict()
+
+
+def test_a_clip_filed_under_two_recordings_is_refused(tmp_path):
+    path = tmp_path / "r.jsonl"
+    write_results(path, {"soxr_hq": {"c1": 0.1, "c2": 0.2}}, recordings={"c1": "r1", "c2": "r2"})
+    extra = tmp_path / "extra.jsonl"
+    write_results(extra, {"linear": {"c1": 0.2, "c2": 0.3}}, recordings={"c1": "r9", "c2": "r2"})
+    path.write_text(path.read_text(encoding="utf-8") + extra.read_text(encoding="utf-8"), encoding="utf-8")
+    with pytest.raises(ExperimentError, match="1 clip\\(s\\) have a different 'recording'.*first: c1"):
+        experiments.compare(path, {"resampler": "soxr_hq"}, {"resampler": "linear"})
+
+
+def test_the_manifest_recording_reaches_every_stored_row(tmp_path, monkeypatch):
+    """The real row builder (decoding, transcription and scoring stood in for): recording comes from the manifest's column."""
+    import types
+
+    import workbench.audio
+    import workbench.scoring
+    import workbench.transcription
+
+    def fake_transcribe(clip, **kwargs):
+        return types.SimpleNamespace(
+            text=kwargs["resampler"], language="en", timings={"inference_s": 0.01}, fallbacks=[],
+            settings={"device": "cpu", "precision": "float32", "audio": {}}, versions={"engine": "stand-in"},
+        )  # fmt: skip
+
+    def fake_score(hypothesis, reference, **kwargs):
+        rate = 0.1 if hypothesis == "soxr_hq" else 0.3
+        return types.SimpleNamespace(
+            metric="wer", error_rate=rate, lenient_error_rate=rate, errors=1, substitutions=1, deletions=0, insertions=0,
+            reference_length=10, breakdown={c: 0 for c in workbench.scoring.CAUSES},
+        )  # fmt: skip
+
+    monkeypatch.setattr(workbench.audio, "load_audio", lambda path, **kwargs: object())
+    monkeypatch.setattr(workbench.transcription, "transcribe", fake_transcribe)
+    monkeypatch.setattr(workbench.scoring, "score", fake_score)
+    for name in ("a_44k.wav", "a_48k.wav", "b.wav", "c.wav"):
+        (tmp_path / name).write_bytes(b"RIFF")  # never decoded here
+    manifest = tmp_path / "manifest.csv"
+    manifest.write_text(
+        "path,language,reference,recording\na_44k.wav,en,hello world,speech_a\na_48k.wav,en,hello there,speech_a\n"
+        "b.wav,en,hello world,speech_b\nc.wav,en,goodbye,\n",
+        encoding="utf-8",
+    )
+    results = tmp_path / "r.jsonl"
+    exp = experiments.run(manifest, {"resampler": ["soxr_hq", "linear"]}, results, progress=False)
+    assert (exp.computed, exp.failed) == (8, 0)
+    rows = lines(results)
+    assert {r["clip"]: r["recording"] for r in rows} == {"a_44k.wav": "speech_a", "a_48k.wav": "speech_a", "b.wav": "speech_b", "c.wav": ""}
+    table = experiments.load_results(results)
+    assert set(table["recording"]) == {"speech_a", "speech_b", ""}
+    with pytest.warns(experiments.ExperimentWarning, match="2 of 8 result rows name no recording"):
+        c = experiments.compare(results, {"resampler": "soxr_hq"}, {"resampler": "linear"})
+    assert c.grouped_by is None and c.n_units == 4  # c.wav names no recording: clip by clip
+    table.loc[table["clip"] == "c.wav", "recording"] = "speech_c"  # the fix the warning suggests
+    c = experiments.compare(table, {"resampler": "soxr_hq"}, {"resampler": "linear"})
+    assert (c.grouped_by, c.n_groups, c.n_units, c.clips) == ("recording", 3, 3, 4)
+    assert c.mean_diff == pytest.approx(0.2) and "too few independent recordings (3)" in c.verdict()
+
+
+def test_results_command_groups_by_recording_unless_told(tmp_path, capsys):
+    per_setting, recordings = variants(3, 4, shift=[0.2, 0.25, 0.18])
+    path = write_results(tmp_path / "r.jsonl", per_setting, recordings=recordings)
+    args = ["results", str(path), "--compare", "resampler=soxr_hq", "resampler=linear"]
+    parser = __import__("argparse").ArgumentParser()
+    experiments.add_commands(parser.add_subparsers())
+    assert experiments.cmd_results(parser.parse_args(args)) == 0
+    assert "too few independent recordings (3)" in capsys.readouterr().out
+    assert experiments.cmd_results(parser.parse_args([*args, "--group-by", "clip"])) == 0
+    assert "real difference" in capsys.readouterr().out
+    assert experiments.cmd_results(parser.parse_args(["results", str(path)])) == 0
+    assert "groups" in capsys.readouterr().out
+
+
+# --------------------------------------------------------------------------
 # configuration and the command line
 # --------------------------------------------------------------------------
 
@@ -366,7 +579,8 @@ def test_cli_run_then_summarise_compare_chart_and_parquet(tmp_path, capsys):
     chart, parquet = tmp_path / "cmp.html", tmp_path / "rows.parquet"
     assert main(["results", str(results), "--compare", "resampler=soxr_hq", "resampler=linear", "--chart", str(chart), "--parquet", str(parquet)]) == 0
     text = capsys.readouterr().out
-    assert "mean_diff" in text and ("real difference" in text or "not distinguishable" in text)
+    assert "mean_diff" in text and "min_p_value" in text
+    assert "too few independent" in text or "no difference to test" in text  # two clips: no test can decide
     assert "plotly" in chart.read_text(encoding="utf-8")
     assert len(pd.read_parquet(parquet)) == 4
 

@@ -6,6 +6,14 @@ columns (more are kept: ``sample_rate``, ``channels``, ``source``,
 manifest is the same, tab-separated; a ``.jsonl`` (or line-delimited
 ``.json``) manifest has one object per line (see :func:`read_manifest`).
 
+An optional ``recording`` column names the source recording of each clip.
+Several files may be variants of one recording (the same speech at
+44.1 kHz, at 48 kHz in stereo, with added noise...): they are not
+independent evidence, and :mod:`workbench.experiments` averages over the
+clips of one recording before its confidence intervals and tests (a clip
+that is its own recording names itself, e.g. its file name). Leave the
+column out and every clip counts as a recording of its own.
+
 Importers turn common dataset layouts into manifest entries:
 :func:`import_common_voice`, :func:`import_folder` and :func:`import_mdcc`,
 and :func:`import_hf` for Hugging Face ``datasets`` (a hub id or a local
@@ -68,9 +76,11 @@ def read_manifest(path, *, allow_outside: bool = False) -> list[ManifestEntry]:
     ``.json`` (one JSON object per line; a ``.json`` file holding a single
     array of objects is accepted too). A JSONL object needs ``path`` (or
     ``audio``) and ``reference`` (or ``text``, ``sentence``); ``language``
-    defaults to ``""`` (unknown); other keys (``speaker``, ``duration``...)
-    go to ``meta``. Files are not checked for existence here; see
-    :func:`load_manifest`.
+    defaults to ``""`` (unknown); other keys (``speaker``, ``duration``,
+    ``recording``...) go to ``meta``, as do a CSV's other columns. The
+    optional ``recording`` column names the source recording a clip is a
+    variant of (see the module notes). Files are not checked for existence
+    here; see :func:`load_manifest`.
 
     Raises
     ------
