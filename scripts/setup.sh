@@ -18,16 +18,20 @@ venv="${WORKBENCH_VENV:-.venv}"
 log() { printf '\033[1m[setup]\033[0m %s\n' "$*" >&2; }
 
 # --- system packages ---------------------------------------------------------
-# FFmpeg for every action; the test suite also drives a real browser (Debian's
-# Chromium, with CJK fonts to render Chinese) and can regenerate the bundled
-# clips (espeak-ng).
+# FFmpeg for every action. The demo's report and the test suite show Chinese
+# text, which renders as boxes without a CJK font. The test suite also drives
+# a real browser (Debian's Chromium) and can regenerate the bundled clips
+# (espeak-ng).
 system_packages=(ffmpeg)
 missing=()
 command -v ffmpeg >/dev/null 2>&1 || missing+=(ffmpeg)
-if [ "$action" = test ]; then
-    system_packages+=(chromium fonts-noto-cjk espeak-ng)
-    command -v chromium >/dev/null 2>&1 || missing+=(chromium)
+if [ "$action" = demo ] || [ "$action" = test ]; then
+    system_packages+=(fonts-noto-cjk)
     fc-list 2>/dev/null | grep -qi "Noto Sans CJK" || missing+=(fonts-noto-cjk)
+fi
+if [ "$action" = test ]; then
+    system_packages+=(chromium espeak-ng)
+    command -v chromium >/dev/null 2>&1 || missing+=(chromium)
     command -v espeak-ng >/dev/null 2>&1 || missing+=(espeak-ng)
 fi
 if [ ${#missing[@]} -gt 0 ]; then

@@ -16,6 +16,7 @@ from workbench import audio as audio_mod
 from workbench.audio import BACKENDS, backend_status, load_audio
 from workbench.errors import (
     AudioFileNotFoundError,
+    AudioLoadError,
     AudioWarning,
     CorruptAudioError,
     EmptyAudioError,
@@ -177,8 +178,25 @@ def test_channel_modes(audio_dir):
     second = load_audio(path, channel=1)
     np.testing.assert_allclose(second.samples[0], ref[1], atol=1e-7)
     assert second.info.channel_mode == "channel 1 of 2"
-    with pytest.raises(ValueError, match="channel=5"):
+    with pytest.raises(AudioLoadError, match="channel=5") as err:
         load_audio(path, channel=5)
+    assert str(path) in str(err.value) and "has 2 channels" in str(err.value) and "0..1" in str(err.value)
+    assert err.value.path == str(path)
+
+
+@pytest.mark.parametrize("channel", [1, 5, -2])
+def test_a_channel_a_mono_file_lacks_is_an_error_not_the_mono_channel(tmp_path, channel):
+    path = tmp_path / "mono.wav"
+    sf.write(path, tone(300, sr=RATE, duration=0.2), RATE)
+    with pytest.raises(AudioLoadError) as err:
+        load_audio(path, channel=channel)
+    message = str(err.value)
+    assert str(path) in message
+    assert "1 channel (mono)" in message and f"channel={channel} does not exist" in message
+    assert "channel=0" in message and "'mean'" in message  # what to pass instead
+    assert err.value.path == str(path) and err.value.attempts.get("soundfile") == "ok"
+    for ok in (0, -1, "first", "mean", "all"):
+        assert load_audio(path, channel=ok).samples.shape == (1, int(0.2 * RATE))
 
 
 def test_phase_inverted_stereo_warns(tmp_path):

@@ -36,6 +36,7 @@ EXPECTED_IDS = [
     "memory",
     "disk",
     "non_ascii_paths",
+    "cjk_font",
 ]
 
 TORCHCODEC_LOAD_ERROR = (
@@ -300,6 +301,115 @@ def test_low_disk_in_the_cache_warns(monkeypatch, free_gib, status):
     finding = _only("disk")
     assert finding.status == status
     assert finding.details["cache_dirs"][0]["free_gib"] == pytest.approx(free_gib)
+
+
+FC_LIST_WITH_NOTO = (
+    "Noto Sans CJK SC,Noto Sans CJK SC Regular\n"
+    "Noto Sans CJK TC,Noto Sans CJK TC Regular\n"
+    "Noto Serif CJK SC\n"
+    "Noto Sans CJK SC,Noto Sans CJK SC Bold\n"
+)
+
+
+def _fake_fontconfig(monkeypatch, stdout: str | None, returncode: int = 0):
+    """Linux with ``fc-list`` answering ``stdout`` (``None``: fc-list not installed); records the calls."""
+    calls = []
+    real_which = shutil.which
+    monkeypatch.setattr(environment.platform, "system", lambda: "Linux")
+    monkeypatch.setattr(
+        shutil, "which", lambda name, *a, **k: (None if stdout is None else "/usr/bin/fc-list") if name == "fc-list" else real_which(name, *a, **k)
+    )
+
+    def fake_run(args, **kwargs):
+        calls.append(list(args))
+        return subprocess.CompletedProcess(args, returncode, stdout or "", "fc-list: broken cache" if returncode else "")
+
+    monkeypatch.setattr(environment, "_run", fake_run)
+    return calls
+
+
+def test_cjk_font_present_is_ok(monkeypatch):
+    calls = _fake_fontconfig(monkeypatch, FC_LIST_WITH_NOTO)
+    finding = _only("cjk_font")
+    assert calls == [["/usr/bin/fc-list", ":lang=zh", "family"]]
+    assert finding.status == "ok" and finding.remedy == ""
+    assert finding.details["families"] == ["Noto Sans CJK SC", "Noto Sans CJK TC", "Noto Serif CJK SC"]
+    assert finding.summary.startswith("3 font families") and "Noto Sans CJK SC" in finding.summary
+
+
+def test_no_cjk_font_warns_that_chinese_renders_as_boxes(monkeypatch):
+    _fake_fontconfig(monkeypatch, "")
+    finding = _only("cjk_font")
+    assert finding.status == "warning"
+    assert "no CJK font" in finding.summary and "boxes" in finding.summary
+    assert "apt-get install fonts-noto-cjk" in finding.remedy and "\n" not in finding.remedy
+    assert finding.details["families"] == []
+
+
+def test_missing_fc_list_warns_and_says_what_to_install(monkeypatch):
+    calls = _fake_fontconfig(monkeypatch, None)
+    finding = _only("cjk_font")
+    assert calls == []
+    assert finding.status == "warning" and "fc-list" in finding.summary
+    assert "fonts-noto-cjk" in finding.remedy and "fontconfig" in finding.remedy
+    assert finding.details["families"] is None
+
+
+def test_failing_fc_list_becomes_a_warning_not_a_crash(monkeypatch):
+    _fake_fontconfig(monkeypatch, "", returncode=1)
+    finding = _only("cjk_font")
+    assert finding.status == "warning" and "fc-list" in finding.summary and "broken cache" in finding.summary
+    assert "fc-cache" in finding.remedy
+
+
+@pytest.mark.parametrize(("system", "name"), [("Windows", "Windows"), ("Darwin", "macOS")])
+def test_windows_and_macos_ship_cjk_fonts(monkeypatch, system, name):
+    calls = _fake_fontconfig(monkeypatch, "")  # fc-list would find nothing: it must not be asked
+    monkeypatch.setattr(environment.platform, "system", lambda: system)
+    finding = _only("cjk_font")
+    assert calls == []
+    assert finding.status == "ok" and f"{name} ships CJK fonts" in finding.summary
+
+
+def _fake_bin(folder: Path, name: str, body: str) -> None:
+    path = folder / name
+    path.write_text(f"#!/bin/sh\n{body}\n")
+    path.chmod(0o755)
+
+
+@pytest.mark.parametrize(("action", "wanted"), [("demo", True), ("test", True), ("setup", False)])
+def test_setup_script_installs_a_cjk_font_for_the_demo_and_tests(tmp_path, action, wanted):
+    """Run scripts/setup.sh against stand-in system tools: root, apt-get present, no CJK font."""
+    bash = shutil.which("bash")
+    if bash is None or sys.platform == "win32":
+        pytest.skip("needs bash and a POSIX shell")
+    fake = tmp_path / "bin"
+    fake.mkdir()
+    for tool in ("dirname", "cat", "sha256sum", "cut", "grep"):
+        found = shutil.which(tool)
+        if found is None:
+            pytest.skip(f"{tool} is not on PATH")
+        (fake / tool).symlink_to(found)
+    record = tmp_path / "record"
+    _fake_bin(fake, "id", "echo 0")  # root: installs without sudo
+    _fake_bin(fake, "apt-get", f'echo "apt-get $*" >> "{record}"')
+    _fake_bin(fake, "fc-list", "exit 0")  # fontconfig without any font
+    for present in ("ffmpeg", "chromium", "espeak-ng"):
+        _fake_bin(fake, present, "exit 0")
+    venv = tmp_path / "venv"
+    (venv / "bin").mkdir(parents=True)
+    _fake_bin(venv / "bin", "python", f'echo "python $*" >> "{record}"')
+    stamp = subprocess.run(["sha256sum", ROOT / "pyproject.toml"], capture_output=True, text=True, check=True).stdout.split()[0]
+    (venv / ".workbench-installed").write_text(stamp + "\n")
+    env = {"PATH": str(fake), "WORKBENCH_VENV": str(venv), "HOME": str(tmp_path)}
+    proc = subprocess.run([bash, ROOT / "scripts" / "setup.sh", action], env=env, capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    installs = [line for line in (record.read_text().splitlines() if record.exists() else []) if line.startswith("apt-get install")]
+    assert bool(installs) == wanted, (installs, proc.stderr)
+    if wanted:
+        assert installs[0].split()[-1] == "fonts-noto-cjk"  # ffmpeg, chromium and espeak-ng are "present"
+    if action == "demo":
+        assert "python -m workbench demo" in record.read_text()
 
 
 # --------------------------------------------------------------------------

@@ -557,8 +557,11 @@ def load_audio(
         why each one before the winner was skipped.
     channel : {"mean", "first", "all"} or int
         ``"mean"`` (default) averages channels into mono, as most pipelines
-        do; ``"first"`` keeps channel 0; an int keeps that channel (0-based);
-        ``"all"`` keeps every channel.
+        do; ``"first"`` keeps channel 0; an int keeps that channel (0-based,
+        negative counts from the end); ``"all"`` keeps every channel. An
+        index the file does not have (``channel=1`` on a mono file) raises
+        :class:`~workbench.errors.AudioLoadError` rather than quietly
+        returning another channel.
     assume_sample_rate : int, optional
         Relabel the audio with this rate instead of the file's. Use it when a
         header is known to be wrong; the relabelling is recorded in history.
@@ -577,7 +580,8 @@ def load_audio(
     ------
     AudioLoadError
         A subclass that names the file and says what to do: missing, empty,
-        not audio, corrupt/truncated, unsupported codec, absurd sample rate.
+        not audio, corrupt/truncated, unsupported codec, absurd sample rate,
+        a channel index the file does not have.
     """
     p = Path(path)
     name = str(p)
@@ -746,7 +750,7 @@ def _finish(p: Path, d: _Decoded, used: str, attempts, channel, assume_sample_ra
     if exact and declared and have < declared and allow_truncated:
         warns.append(f"truncated: {have} of {declared} frames present")
     mix = _mean_mix(data) if data.shape[0] > 1 else None
-    samples, mode = _select_channels(data, channel, name, mix)
+    samples, mode = _select_channels(data, channel, name, mix, attempts)
     warns += _channel_warnings(levels, mix)
     peak = max(float(data.max()), -float(data.min()))  # the file's channels: a mix that cancels is reported above
     if _to_db(peak) < SILENCE_DBFS:
@@ -781,8 +785,21 @@ def _mean_mix(data: np.ndarray) -> np.ndarray:
     return weights @ data
 
 
-def _select_channels(data: np.ndarray, channel, name: str, mix: np.ndarray | None) -> tuple[np.ndarray, str]:
+def _select_channels(data: np.ndarray, channel, name: str, mix: np.ndarray | None, attempts=None) -> tuple[np.ndarray, str]:
     n = data.shape[0]
+    is_index = isinstance(channel, (int, np.integer)) and not isinstance(channel, bool)
+    if not (is_index or channel in ("mean", "first", "all")):
+        raise ValueError(f"channel must be 'mean', 'first', 'all' or a channel index; got {channel!r}")
+    if is_index and not -n <= channel < n:
+        # A silent fallback to another channel would hide the mistake: the
+        # transcript would come from audio the caller did not ask for.
+        has = "1 channel (mono)" if n == 1 else f"{n} channels"
+        instead = "channel=0, 'first' or 'mean'" if n == 1 else f"channel=0..{n - 1}, 'mean', 'first' or 'all'"
+        raise AudioLoadError(
+            f"{name}: has {has}; channel={int(channel)} does not exist. Pass {instead} instead.",
+            path=name,
+            attempts=attempts,
+        )
     if channel == "all":
         return data.copy(order="C") if not data.flags.c_contiguous else data, "all"
     if n == 1:
@@ -791,11 +808,7 @@ def _select_channels(data: np.ndarray, channel, name: str, mix: np.ndarray | Non
         return mix[None, :], f"mean of {n}"
     if channel == "first":
         channel = 0
-    if isinstance(channel, (int, np.integer)) and not isinstance(channel, bool):
-        if not -n <= channel < n:
-            raise ValueError(f"{name}: has {n} channels; channel={channel} does not exist (use 0..{n - 1}).")
-        return np.ascontiguousarray(data[int(channel)])[None, :], f"channel {int(channel) % n} of {n}"
-    raise ValueError(f"channel must be 'mean', 'first', 'all' or a channel index; got {channel!r}")
+    return np.ascontiguousarray(data[int(channel)])[None, :], f"channel {int(channel) % n} of {n}"
 
 
 def _channel_warnings(levels: list[float], mix: np.ndarray | None) -> list[str]:

@@ -3,8 +3,9 @@
 :func:`run_doctor` inspects the operating system, Python, PyTorch and its
 CUDA build, the GPU, every audio decoder the workbench can use (TorchCodec
 and the FFmpeg it loaded, soundfile/libsndfile, PyAV, the ``ffmpeg``
-binary), the model libraries, the resamplers, free memory and disk, and
-whether files in a non-ASCII folder can be written and read back. Each
+binary), the model libraries, the resamplers, free memory and disk,
+whether files in a non-ASCII folder can be written and read back, and
+whether a CJK font is installed to show Chinese text. Each
 answer is a :class:`Finding` with a status (``"ok"``, ``"warning"`` or
 ``"problem"``) and, when it is not ok, a one-line remedy.
 
@@ -70,6 +71,12 @@ PROJECT_DISTRIBUTION = "whisper-workbench"
 CUDNN_9_ENCODING_START = 90_000
 #: libsndfile reads MP3 from this version on.
 LIBSNDFILE_MP3_VERSION = (1, 1, 0)
+#: The fontconfig query for fonts that cover Chinese (fc-list's ``:lang=zh`` pattern).
+CJK_FONTCONFIG_PATTERN = ":lang=zh"
+#: The Debian/Ubuntu package with the Noto CJK fonts (Simplified and Traditional Chinese, Japanese, Korean).
+CJK_FONT_PACKAGE = "fonts-noto-cjk"
+#: Font families named in the summary before "and N more".
+CJK_FONTS_SHOWN = 3
 
 
 def _utc_now() -> str:
@@ -926,6 +933,65 @@ def _check_non_ascii_paths() -> _Outcome:
     return _ok(f"WAV written and read back in a non-ASCII folder with {' and '.join(tools)}; encoding {encoding}", details)
 
 
+def _fontconfig_cjk_families() -> list[str] | None:
+    """Font families fontconfig says cover Chinese, or ``None`` when ``fc-list`` is not installed.
+
+    Raises
+    ------
+    RuntimeError
+        If ``fc-list`` is there but fails.
+    """
+    exe = shutil.which("fc-list")
+    if exe is None:
+        return None
+    proc = _run([exe, CJK_FONTCONFIG_PATTERN, "family"], text=True, errors="replace", stdin=subprocess.DEVNULL)
+    if proc.returncode != 0:
+        raise RuntimeError(f"'fc-list {CJK_FONTCONFIG_PATTERN}' exited with {proc.returncode}: {_one_line(proc.stderr)[:200]}")
+    # One line per font, its family names comma-separated (the first is the canonical one).
+    families = {line.split(",")[0].strip() for line in proc.stdout.splitlines()}
+    return sorted(f for f in families if f)
+
+
+def _cjk_font_remedy() -> str:
+    return f"sudo apt-get install {CJK_FONT_PACKAGE} (Debian/Ubuntu; elsewhere install Noto Sans CJK with the system's package manager)"
+
+
+def _check_cjk_font() -> _Outcome:
+    family = _os_family()
+    details: dict = {"os_family": family, "pattern": CJK_FONTCONFIG_PATTERN}
+    if family in ("windows", "macos"):
+        shipped = "Microsoft YaHei, SimSun" if family == "windows" else "PingFang, Heiti"
+        details.update({"method": "assumed: the operating system ships CJK fonts", "families": None})
+        return _ok(f"{'Windows' if family == 'windows' else 'macOS'} ships CJK fonts ({shipped}); Chinese text renders", details)
+    details["method"] = "fc-list"
+    try:
+        families = _fontconfig_cjk_families()
+    except (RuntimeError, OSError, subprocess.TimeoutExpired) as exc:
+        details["error"] = _first_line(exc)
+        return _warning(
+            f"cannot tell whether a CJK font is installed: {_one_line(exc)}",
+            details,
+            f"run 'fc-cache -f'; if fc-list still fails, reinstall fontconfig and {CJK_FONT_PACKAGE}",
+        )
+    details["families"] = families
+    if families is None:
+        return _warning(
+            "fontconfig's fc-list is not installed, so no CJK font can be found: "
+            "Chinese text in reports and notebooks may render as boxes",
+            details,
+            f"sudo apt-get install fontconfig {CJK_FONT_PACKAGE} (Debian/Ubuntu)",
+        )
+    if not families:
+        return _warning(
+            "no CJK font installed: Chinese text in reports and notebooks renders as boxes",
+            details,
+            _cjk_font_remedy(),
+        )
+    shown = ", ".join(families[:CJK_FONTS_SHOWN])
+    more = f" and {len(families) - CJK_FONTS_SHOWN} more" if len(families) > CJK_FONTS_SHOWN else ""
+    return _ok(f"{len(families)} font famil{'y' if len(families) == 1 else 'ies'} cover Chinese: {shown}{more}", details)
+
+
 # --------------------------------------------------------------------------
 # Running the checks
 # --------------------------------------------------------------------------
@@ -958,6 +1024,7 @@ _CHECKS: tuple[_Check, ...] = (
     _Check("memory", "Memory", _check_memory, "warning"),
     _Check("disk", "Disk (model cache)", _check_disk, "warning"),
     _Check("non_ascii_paths", "Non-ASCII paths", _check_non_ascii_paths, "problem"),
+    _Check("cjk_font", "CJK font", _check_cjk_font, "warning"),
 )
 
 CHECK_IDS: tuple[str, ...] = tuple(check.id for check in _CHECKS)
