@@ -15,7 +15,12 @@ from workbench import scoring
 from workbench.errors import WorkbenchError
 from workbench.scoring import (
     CAUSE_COLOURS,
+    CAUSE_LABELS,
+    CAUSE_MARKERS,
     CAUSES,
+    COLLOQUIAL_PAIRS,
+    COUNTED_CAUSES,
+    FORGIVEN_CAUSES,
     ScoringError,
     add_score_command,
     is_character_language,
@@ -32,6 +37,9 @@ WRITTEN_HYP = "這幾個字都表達不到我想講的意思"
 # The Mandarin clip's reference transcript (shared/audio/manifest.csv).
 MANDARIN_REF = "开放时间早上9点至下午5点。"
 JFK_REF = "And so my fellow Americans, ask not what your country can do for you, ask what you can do for your country."
+# The Cantonese TV clip's reference (data/manifest.csv) and written-Chinese transcripts of it.
+TV_REF = "佢食咗啲嘢，而家喺屋企睇緊電視。"
+TV_WRITTEN = "他吃了些東西，現在在家裏看電視"
 
 
 def counted(s):
@@ -41,7 +49,7 @@ def counted(s):
 def assert_consistent(s):
     """The alignment carries exactly the counted errors, each with one cause."""
     steps = counted(s)
-    assert len(steps) == s.errors == sum(s.breakdown[c] for c in ("numerals", "colloquial", "other"))
+    assert len(steps) == s.errors == sum(s.breakdown[c] for c in ("numerals", "colloquial", "hallucination", "other"))
     assert sum(t.op == "substitute" for t in steps) == s.substitutions
     assert sum(t.op == "delete" for t in steps) == s.deletions
     assert sum(t.op == "insert" for t in steps) == s.insertions
@@ -231,6 +239,212 @@ def test_large_disagreement_still_scores_with_every_error_attributed():
     assert_consistent(s)
 
 
+@pytest.mark.parametrize("hyp", [TV_WRITTEN, "他吃了些東西，現在在家裡看電視", "他吃了些东西，现在在家里看电视"])
+def test_multi_character_pairs_of_different_lengths_are_colloquial(hyp):
+    # 嘢/東西 and 睇緊/看 differ in length, 而家/現在 and 屋企/家裏 in every character
+    s = score(hyp, TV_REF, language="yue")
+    assert s.cer > 0
+    assert s.lenient_cer == 0.0
+    assert s.breakdown["colloquial"] == s.errors == 12
+    assert s.breakdown["other"] == 0
+    assert all(t.cause == "colloquial" for t in counted(s))
+    assert_consistent(s)
+    notes = " ".join(t.note for t in counted(s))
+    for pair in ("嘢 ↔ 東西", "而家 ↔ 現在", "睇緊 ↔ 看"):
+        assert pair in notes.replace("东西", "東西").replace("现在", "現在")
+
+
+@pytest.mark.parametrize(
+    ("hyp", "other", "real"),
+    [
+        ("他吃了些東西，現在在家裏看電影", 1, [("視", "影")]),  # a real error right after 睇緊 ↔ 看
+        ("他吃了東西，現在在家裏看電視", 1, None),  # 啲 lost next to 嘢 ↔ 東西
+        ("他吃了些東北，現在在家裏看電視", 2, None),  # 東北 is no written form of 嘢
+        ("他吃了些東西，現在在家裏看電視機", 1, [("", "機")]),
+    ],
+)
+def test_real_error_next_to_a_pair_is_other(hyp, other, real):
+    s = score(hyp, TV_REF, language="yue")
+    assert s.breakdown["other"] == other
+    assert s.lenient_cer == pytest.approx(other / 14)
+    assert s.lenient_cer < s.cer
+    if real is not None:
+        assert [(t.ref, t.hyp) for t in s.alignment if t.cause == "other"] == real
+    assert_consistent(s)
+
+
+@pytest.mark.parametrize(
+    ("ref", "hyp"),
+    [
+        ("點解你唔嚟", "為什麼你不來"),
+        ("點解你唔嚟", "为甚么你不来"),
+        ("我哋今日返工", "我們今天上班"),
+        ("佢哋鍾意傾偈", "他們喜歡聊天"),
+        ("你喺邊度", "你在哪兒"),
+        ("你做乜嘢", "你做甚麼"),
+        ("琴日同埋聽日", "昨天和明天"),
+        ("佢啱啱瞓覺", "他剛剛睡覺"),
+        ("幾多錢", "多少錢"),
+        ("你哋係邊個", "你們是誰"),
+        ("佢噉講", "他那麼說"),
+        ("我搵唔到", "我找不到"),
+        ("我睇緊電視", "我在看電視"),
+        ("我做緊功課", "我正在做功課"),
+        ("佢食緊飯", "他吃着飯"),
+        ("冇嚟", "沒有來"),
+    ],
+)
+def test_colloquial_table_pairs_are_forgiven(ref, hyp):
+    s = score(hyp, ref, language="yue")
+    assert s.cer > 0
+    assert s.lenient_cer == 0.0, [(t.ref, t.hyp, t.cause) for t in counted(s)]
+    assert_consistent(s)
+    # and the other way round: a written reference, a Cantonese transcript
+    assert score(ref, hyp, language="yue").lenient_cer == 0.0
+
+
+def test_progressive_緊_is_forgiven_only_after_a_verb():
+    assert score("我看電視", "我睇緊電視", language="yue").lenient_cer == 0.0
+    s = score("好張", "好緊張", language="yue")  # 緊張 (nervous): losing 緊 is a real error
+    assert s.breakdown["other"] == 1
+    assert s.lenient_cer == s.cer
+
+
+def test_colloquial_table_comes_from_the_data_file():
+    table = scoring.resources.files("workbench").joinpath(scoring.COLLOQUIAL_TABLE).read_text(encoding="utf-8")
+    assert table.startswith("#")
+    pairs = {(p.cantonese, p.written) for p in COLLOQUIAL_PAIRS}
+    for pair in [("而家", "現在"), ("屋企", "家裏"), ("屋企", "家裡"), ("嘢", "東西"), ("睇緊", "在看"), ("食緊", "吃"), ("㗎", ""), ("呢", "這")]:
+        assert pair in pairs
+    assert all(p.cantonese != p.written for p in COLLOQUIAL_PAIRS)
+    assert not any("~" in p.cantonese + p.written for p in COLLOQUIAL_PAIRS)
+
+
+def test_colloquial_table_format():
+    text = "# a comment\n\n食\t吃\tto eat\n做\t=\tto do\n㗎\t-\tparticle\n~緊\t在~|~\tprogressive\n而家\t現在\n"
+    pairs = {(p.cantonese, p.written, p.meaning) for p in scoring._read_colloquial_table(text)}
+    assert pairs == {
+        ("食", "吃", "to eat"),
+        ("㗎", "", "particle"),
+        ("食緊", "在吃", "to eat, progressive"),
+        ("食緊", "吃", "to eat, progressive"),
+        ("做緊", "在做", "to do, progressive"),
+        ("做緊", "做", "to do, progressive"),
+        ("而家", "現在", ""),
+    }
+    with pytest.raises(ScoringError, match="line 2"):
+        scoring._read_colloquial_table("食\t吃\n食 吃\n")
+
+
+# --------------------------------------------------------------------------
+# Hallucination
+# --------------------------------------------------------------------------
+
+
+def test_a_loop_is_attributed_to_hallucination():
+    s = score(TV_WRITTEN + "。" + "按" * 208, TV_REF, language="yue")
+    assert s.hallucination is not None and s.hallucination.looped
+    assert s.looped
+    assert s.insertions == 208
+    assert s.breakdown["hallucination"] == 207  # every 按 after the first
+    assert s.breakdown["other"] == 1
+    assert s.breakdown["colloquial"] == 12
+    # hallucination is a real error: the lenient rate keeps it
+    assert s.lenient_error_rate == pytest.approx(208 / 14)
+    assert "hallucination" in COUNTED_CAUSES and "hallucination" not in FORGIVEN_CAUSES
+    steps = [t for t in s.alignment if t.cause == "hallucination"]
+    assert len(steps) == 207 and all(t.hyp == "按" and t.op == "insert" for t in steps)
+    assert "'按' repeated 208 times" in steps[0].note
+    assert_consistent(s)
+
+
+def test_a_loop_that_replaces_the_speech_is_hallucination():
+    s = score("按" * 208, TV_REF, language="yue")
+    assert s.substitutions == 14
+    assert s.breakdown["hallucination"] == 207
+    assert s.breakdown["other"] == 1  # the first 按 is not beyond the loop's first occurrence
+    assert_consistent(s)
+
+
+@pytest.mark.parametrize("hyp", ["他吃了些東西" + "按" * 30, "按" * 30 + "他吃了些東西"])
+def test_colloquial_pairs_are_found_next_to_a_loop(hyp):
+    # jiwer may pair the reference with any of the 按: the pairs are still found
+    s = score(hyp, "佢食咗啲嘢", language="yue")
+    assert s.breakdown["colloquial"] == 6
+    assert s.breakdown["hallucination"] == 29
+    assert s.breakdown["other"] == 1
+    assert s.lenient_error_rate == pytest.approx(30 / 5)
+    assert_consistent(s)
+
+
+def test_a_real_error_is_not_hallucination():
+    s = score("今天天氣很差", "今天天气很好", language="zh")
+    assert not s.hallucination.looped
+    assert s.breakdown["hallucination"] == 0
+    assert s.breakdown["other"] == 1
+    assert "hallucination:" not in s.summary()
+    assert 'class="wb-hallucination"' not in s.to_html()
+
+
+def test_english_loop_is_attributed_per_word():
+    ref = "And so my fellow Americans, ask not what your country can do for you"
+    s = score(ref + ". Thank you. Thank you. Thank you. Thank you. Thank you.", ref, language="en")
+    assert s.looped
+    assert s.insertions == 10
+    assert s.breakdown["hallucination"] == 8  # the first "thank you" is not beyond the loop's start
+    assert s.breakdown["other"] == 2
+    assert [t.hyp for t in s.alignment if t.cause == "hallucination"] == ["thank", "you"] * 4
+    assert not score(JFK_REF, JFK_REF, language="en").looped
+
+
+def test_audio_seconds_flags_too_much_text():
+    text = "呢個係我嘅電話號碼，冇事唔好打俾我。"
+    assert not score(text, text, language="yue").looped
+    s = score(text, text, language="yue", audio_seconds=0.5)
+    assert s.looped
+    assert "characters for 0.5 s of audio" in s.summary()
+    assert s.errors == 0  # nothing to blame on a loop when nothing repeats
+    with pytest.raises(ScoringError, match="audio_seconds"):
+        score(text, text, language="yue", audio_seconds=-1)
+
+
+def test_hallucination_in_renderings():
+    s = score(TV_WRITTEN + "按" * 208, TV_REF, language="yue", audio_seconds=3.0)
+    summary = s.summary()
+    assert "hallucination 207" in summary
+    [line] = [line for line in summary.splitlines() if line.startswith("hallucination:")]
+    assert "'按' repeated 208 times" in line and "3.0 s of audio" in line
+    text = s.to_text()
+    assert line in text
+    marks = next(line for line in text.splitlines()[2:] if line.strip().startswith("c"))
+    assert "h" not in marks or "c" in marks
+    assert any(set(row.split()) == {"h"} for row in text.splitlines() if row.startswith("     ") and row.strip())
+    page = s.to_html()
+    assert 'class="wb-hallucination"' in page and "repeated 208 times" in page
+    assert 'data-cause="hallucination"' in page
+    d = json.loads(json.dumps(s.to_dict(), allow_nan=False))
+    assert d["hallucination"]["looped"] is True
+    assert d["hallucination"]["repeats"] == 208
+    assert d["hallucination"]["spans"] == [[len(TV_WRITTEN) + 1, len(TV_WRITTEN) + 208]]
+    assert d["breakdown"]["hallucination"] == 207
+    assert CAUSE_LABELS["hallucination"] == "hallucination / loop"
+    assert CAUSE_MARKERS["hallucination"] == "h"
+    assert len(set(CAUSE_MARKERS.values())) == len(CAUSES)
+
+
+def test_tables_have_a_hallucination_column():
+    df = score_many(
+        [
+            {"id": "loop", "hypothesis": TV_WRITTEN + "按" * 50, "reference": TV_REF, "language": "yue", "audio_seconds": 3.0},
+            {"id": "ok", "hypothesis": TV_WRITTEN, "reference": TV_REF, "language": "yue"},
+        ]
+    )
+    assert "hallucination" in df.columns
+    assert list(df["hallucination"]) == [49, 0, 49]
+    total = df[df["id"] == "TOTAL"].iloc[0]
+    assert total["lenient_error_rate"] == pytest.approx(50 / 28)
+
+
 # --------------------------------------------------------------------------
 # English and other word languages
 # --------------------------------------------------------------------------
@@ -373,6 +587,47 @@ def test_text_rendering_for_terminals():
     assert ref_line.index("呢") == hyp_line.index("這")  # aligned columns
     assert "CER 0.200 strict, 0.000 lenient" in text
     assert "colloquial 3" in text
+
+
+def rendered_rows(text: str, label: str) -> str:
+    """The text of every REF (or HYP) row of :meth:`Score.to_text`, gaps and missing markers dropped."""
+    cells = []
+    for line in text.splitlines():
+        if line.startswith(label + "  "):
+            cells += [c for c in line[len(label) + 2 :].split() if set(c) != {"*"}]
+    return "".join(cells)
+
+
+@pytest.mark.parametrize(
+    ("hyp", "ref"),
+    [
+        (TV_WRITTEN, TV_REF),
+        ("他吃了些東西，現在在家裏。看電視！", TV_REF),
+        (WRITTEN_HYP, CANTONESE_REF),
+        ("開放時間：早上九點，至下午五點", MANDARIN_REF),
+        ("，你好世界。", "你好，世界"),
+    ],
+)
+def test_punctuation_stays_where_it_stands_in_each_text(hyp, ref):
+    s = score(hyp, ref, language="yue")
+    # the alignment's rows read as the texts do
+    assert "".join(t.ref for t in s.alignment) == ref
+    assert "".join(t.hyp for t in s.alignment) == hyp
+    text = s.to_text(width=500)
+    assert rendered_rows(text, "REF") == ref
+    assert rendered_rows(text, "HYP") == hyp
+    page = s.to_html()
+    refs = re.findall(r"<span class=\"wb-ref\">(.*?)</span><span class=\"wb-hyp\">", page)
+    assert "".join(r for r in refs if "∅" not in r) == ref
+
+
+def test_reference_comma_follows_its_character():
+    s = score(TV_WRITTEN, TV_REF, language="yue")
+    refs = [t.ref for t in s.alignment if t.ref]
+    assert refs[refs.index("，") - 1] == "嘢"
+    hyps = [t.hyp for t in s.alignment if t.hyp]
+    assert hyps[hyps.index("，") - 1] == "西"
+    assert s.breakdown["punctuation_width"] == 1  # the final 。 only: both texts have the comma
 
 
 def test_to_dict_is_json():

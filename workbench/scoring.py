@@ -12,8 +12,9 @@ was said) and says not only how far apart they are but *why*:
 - Every difference is attributed to one cause (:data:`CAUSES`): ``script``
   and ``punctuation_width`` differences are never counted; ``numerals``
   (``9`` vs ``九``), ``colloquial`` (Cantonese vs written Chinese, see
-  :data:`COLLOQUIAL_PAIRS`) and ``other`` (real recognition errors) are.
-  The lenient rate forgives ``numerals`` and ``colloquial``.
+  :data:`COLLOQUIAL_PAIRS`), ``hallucination`` (text a repetition loop added,
+  see :mod:`workbench.hallucination`) and ``other`` (real recognition errors)
+  are. The lenient rate forgives ``numerals`` and ``colloquial`` only.
 
 Alignment and counts come from jiwer; script conversion from OpenCC; the
 English normaliser is the one transformers ships for Whisper.
@@ -45,18 +46,22 @@ from pathlib import Path, PurePosixPath
 import jiwer
 
 from .errors import WorkbenchError
+from .hallucination import Hallucination
+from .hallucination import detect as detect_hallucination
 from .languages import CHARACTER_LANGUAGES, UnknownLanguageError
 from .languages import normalise_language as _normalise_language
 
 __all__ = [
     "CAUSES",
     "CHARACTER_LANGUAGES",
+    "COLLOQUIAL_TABLE",
     "COLLOQUIAL_PAIRS",
     "COUNTED_CAUSES",
     "DEFAULT_SCRIPT_CONVERSION",
     "FORGIVEN_CAUSES",
     "AlignedToken",
     "ColloquialPair",
+    "Hallucination",
     "Score",
     "ScoringError",
     "add_score_command",
@@ -78,20 +83,21 @@ class ScoringError(WorkbenchError, ValueError):
 # Causes
 # --------------------------------------------------------------------------
 
-CAUSES = ("script", "punctuation_width", "numerals", "colloquial", "other")
+CAUSES = ("script", "punctuation_width", "numerals", "colloquial", "hallucination", "other")
 """Every difference between hypothesis and reference has exactly one of these causes."""
 
-COUNTED_CAUSES = ("numerals", "colloquial", "other")
+COUNTED_CAUSES = ("numerals", "colloquial", "hallucination", "other")
 """Causes counted by the strict error rate (script and punctuation/width never are)."""
 
 FORGIVEN_CAUSES = ("numerals", "colloquial")
-"""Causes the lenient error rate forgives: only ``other`` remains an error."""
+"""Causes the lenient error rate forgives: ``hallucination`` and ``other`` remain errors."""
 
 CAUSE_LABELS = {
     "script": "script",
     "punctuation_width": "punctuation/width",
     "numerals": "numerals",
     "colloquial": "colloquial",
+    "hallucination": "hallucination / loop",
     "other": "other",
 }
 
@@ -100,11 +106,12 @@ CAUSE_COLOURS = {
     "punctuation_width": "#e4e4e4",
     "numerals": "#bcd9fb",
     "colloquial": "#fcd89a",
+    "hallucination": "#8fdcc8",
     "other": "#f7b2b2",
 }
 """Background colour of each cause in :meth:`Score.to_html`."""
 
-CAUSE_MARKERS = {"script": "s", "punctuation_width": "p", "numerals": "n", "colloquial": "c", "other": "x"}
+CAUSE_MARKERS = {"script": "s", "punctuation_width": "p", "numerals": "n", "colloquial": "c", "hallucination": "h", "other": "x"}
 """One-letter marker of each cause in :meth:`Score.to_text`."""
 
 TEXT_WIDTH = 78
@@ -208,7 +215,7 @@ class ColloquialPair:
     """A Cantonese colloquial form and the written-Chinese form Whisper often writes instead.
 
     ``written`` is empty for Cantonese sentence-final particles, which written
-    Chinese leaves out.
+    Chinese leaves out. ``meaning`` may be empty.
     """
 
     cantonese: str
@@ -216,107 +223,62 @@ class ColloquialPair:
     meaning: str
 
 
-def _pairs(rows: str) -> tuple[ColloquialPair, ...]:
-    out = []
-    for line in rows.strip().splitlines():
-        cantonese, written, meaning = (part.strip() for part in line.split("|"))
-        out.append(ColloquialPair(cantonese, written, meaning))
-    return tuple(out)
+COLLOQUIAL_TABLE = "colloquial.tsv"
+"""The data file, in the ``workbench`` package, that :data:`COLLOQUIAL_PAIRS` is read from.
+
+Tab-separated: the colloquial form, its written equivalents separated by
+``|`` (``-`` for none, ``=`` for the same form), an optional note. ``~`` in
+a row stands for every verb of the table (a single-character form whose note
+starts with "to "), so ``~緊`` / ``在~`` covers 食緊 / 在吃, 睇緊 / 在看... The
+file's header explains the format in full.
+"""
+
+_NOTHING, _SAME, _VERB = "-", "=", "~"
 
 
-COLLOQUIAL_PAIRS = _pairs(
-    """
-    呢   | 這   | this
-    嗰   | 那   | that
-    呢度 | 這裏 | here
-    嗰度 | 那裏 | there
-    邊   | 哪   | which
-    邊個 | 誰   | who
-    邊度 | 哪裏 | where
-    乜嘢 | 什麼 | what
-    乜   | 什麼 | what
-    咩   | 什麼 | what
-    咩嘢 | 什麼 | what
-    嘢   | 東西 | thing
-    點解 | 為什麼 | why
-    點樣 | 怎樣 | how
-    點   | 怎麼 | how
-    幾多 | 多少 | how many
-    咁   | 這麼 | so, this much
-    咁   | 這樣 | like this
-    噉   | 這樣 | like this
-    噉樣 | 這樣 | like this
-    佢   | 他   | he
-    佢   | 她   | she
-    佢   | 它   | it
-    哋   | 們   | plural suffix
-    唔   | 不   | not
-    冇   | 沒有 | not have
-    冇   | 沒   | not
-    冇   | 無   | without
-    係   | 是   | to be
-    喺   | 在   | at, in
-    嘅   | 的   | possessive particle
-    咗   | 了   | perfective particle
-    啲   | 些   | some
-    啲   | 一些 | some
-    嚟   | 來   | to come
-    睇   | 看   | to look
-    俾   | 給   | to give
-    畀   | 給   | to give
-    俾   | 被   | by (passive)
-    畀   | 被   | by (passive)
-    講   | 說   | to speak
-    話   | 說   | to say
-    諗   | 想   | to think
-    識   | 會   | to know how to
-    識   | 認識 | to know (someone)
-    食   | 吃   | to eat
-    飲   | 喝   | to drink
-    瞓   | 睡   | to sleep
-    企   | 站   | to stand
-    搵   | 找   | to look for
-    揾   | 找   | to look for
-    攞   | 拿   | to take
-    行   | 走   | to walk
-    鍾意 | 喜歡 | to like
-    中意 | 喜歡 | to like
-    靚   | 漂亮 | pretty
-    細   | 小   | small
-    凍   | 冷   | cold
-    仲   | 還   | still
-    同   | 和   | and
-    同   | 跟   | with
-    啱   | 對   | right
-    好   | 很   | very
-    而家 | 現在 | now
-    依家 | 現在 | now
-    宜家 | 現在 | now
-    今日 | 今天 | today
-    琴日 | 昨天 | yesterday
-    尋日 | 昨天 | yesterday
-    聽日 | 明天 | tomorrow
-    㗎   |      | sentence-final particle
-    喎   |      | sentence-final particle
-    囉   |      | sentence-final particle
-    嘞   |      | sentence-final particle
-    喇   |      | sentence-final particle
-    啩   |      | sentence-final particle
-    吖   |      | sentence-final particle
-    啫   |      | sentence-final particle
-    噃   |      | sentence-final particle
-    咋   |      | sentence-final particle
-    """
-)
+def _read_colloquial_table(text: str, source: str = COLLOQUIAL_TABLE) -> tuple[ColloquialPair, ...]:
+    """Parse the colloquial table (see :data:`COLLOQUIAL_TABLE`) into pairs, templates expanded."""
+    rows: list[tuple[str, list[str], str]] = []
+    for number, line in enumerate(text.splitlines(), 1):
+        if not line.strip() or line.lstrip().startswith("#"):
+            continue
+        columns = [c.strip() for c in line.split("\t")]
+        if len(columns) not in (2, 3) or not columns[0] or not columns[1]:
+            raise ScoringError(f"{source} line {number}: expected 'colloquial<TAB>written[|written...][<TAB>note]', got {line!r}")
+        cantonese, written = columns[0], columns[1]
+        note = columns[2] if len(columns) == 3 else ""
+        forms = [w.strip() for w in written.split("|")]
+        forms = ["" if w == _NOTHING else cantonese if w == _SAME else w for w in forms]
+        rows.append((cantonese, forms, note))
+    verbs = [(c, forms, note) for c, forms, note in rows if len(c) == 1 and note.startswith("to ")]
+    pairs: dict[tuple[str, str], ColloquialPair] = {}
+    for cantonese, forms, note in rows:
+        if _VERB not in cantonese:
+            expanded = [(cantonese, w, note) for w in forms]
+        else:
+            expanded = [
+                (cantonese.replace(_VERB, verb), w.replace(_VERB, verb_written), f"{verb_note}, {note}" if note else verb_note)
+                for verb, verb_forms, verb_note in verbs
+                for w in forms
+                for verb_written in verb_forms
+            ]
+        for c, w, meaning in expanded:
+            if c != w and (c, w) not in pairs:
+                pairs[(c, w)] = ColloquialPair(c, w, meaning)
+    return tuple(pairs.values())
+
+
+COLLOQUIAL_PAIRS = _read_colloquial_table(resources.files(__package__).joinpath(COLLOQUIAL_TABLE).read_text(encoding="utf-8"))
 """Cantonese colloquial forms and their written-Chinese counterparts (Hong Kong Traditional).
 
 Whisper checkpoints without a Cantonese token (and often large-v3 too) write
-Cantonese speech as written Chinese: 呢 → 這, 唔 → 不, 嘅 → 的, 冇 → 沒有.
-A difference that one of these pairs explains, in either direction, is
-attributed to ``colloquial``. Both sides go through the same script
-conversion as the texts, so the table also matches Simplified text. The
-particles at the end have no written counterpart: leaving one out (or
-adding one) is a colloquial difference too.
+Cantonese speech as written Chinese: 呢 → 這, 唔 → 不, 嘅 → 的, 冇 → 沒有,
+而家 → 現在, 屋企 → 家裏. A difference that one of these pairs explains, in
+either direction, is attributed to ``colloquial``. Either side may be longer
+than the other. Both sides go through the same script conversion as the
+texts, so the table also matches Simplified text. Read from
+:data:`COLLOQUIAL_TABLE`; sentence-final particles have an empty ``written``:
+leaving one out (or adding one) is a colloquial difference too.
 """
 
 # --------------------------------------------------------------------------
@@ -513,6 +475,7 @@ class _Token:
     norm: str  # compared form: width, case and script unified
     plain: str  # width and case unified, script as written
     raw: str  # as written
+    start: int = -1  # offset of its first character in the (NFC-normalised) text; -1 for words
 
 
 @dataclass
@@ -571,7 +534,7 @@ def _char_tokens(text: str, convert: Callable[[str], str]) -> _Tokens:
             pos += len(p)
     else:  # a phrase conversion changed the length: convert token by token
         norms = [convert(p) for p in plains]
-    tokens = [_Token(n, p, r) for n, p, r in zip(norms, plains, raws)]
+    tokens = [_Token(n, p, r, span[0]) for n, p, r, span in zip(norms, plains, raws, spans)]
 
     gaps = [""] * (len(tokens) + 1)
     slot = 0
@@ -614,6 +577,9 @@ ATTRIBUTION_BAND = 8
 MAX_ATTRIBUTION_CELLS = 2_000_000
 """Largest search (positions x band) made for colloquial and numeral explanations; longer stretches are labelled step by step."""
 
+WIDE_ATTRIBUTION_CELLS = 100_000
+"""Largest search made with the band widened by the difference in length of the two sides (a loop, a gap); beyond it the band is :data:`ATTRIBUTION_BAND`."""
+
 
 @dataclass(frozen=True)
 class _Pattern:
@@ -628,10 +594,26 @@ class _Pattern:
 
 @dataclass(frozen=True)
 class _Rules:
-    by_ref: dict
-    by_hyp: dict  # patterns whose reference side is empty, by first hypothesis token
+    patterns: dict  # (first reference token or None, first hypothesis token or None) -> [_Pattern]
     numerals: bool
     context: int
+
+    @functools.cached_property
+    def starts(self) -> tuple[frozenset, frozenset]:
+        """Tokens some pattern starts with: on the reference side, on the hypothesis side."""
+        return frozenset(r for r, _ in self.patterns if r is not None), frozenset(h for _, h in self.patterns if h is not None)
+
+    def candidates(self, r: str | None, h: str | None) -> list[_Pattern]:
+        """Patterns that may start at a reference token ``r`` and hypothesis token ``h`` (None: at the end)."""
+        get = self.patterns.get
+        out = []
+        if r is not None and h is not None:
+            out += get((r, h), [])
+        if r is not None:
+            out += get((r, None), [])
+        if h is not None:
+            out += get((None, h), [])
+        return out
 
 
 def _mini_alignment(a: tuple[str, ...], b: tuple[str, ...]) -> tuple[tuple[str, int | None, int | None], ...]:
@@ -665,8 +647,7 @@ def _table_tokens(text: str, convert: Callable[[str], str]) -> tuple[str, ...]:
 @functools.lru_cache(maxsize=16)
 def _rules(language: str, script: str | None) -> _Rules:
     convert = _converter(script)
-    by_ref: dict[str, list[_Pattern]] = {}
-    by_hyp: dict[str, list[_Pattern]] = {}
+    patterns: dict[tuple[str | None, str | None], list[_Pattern]] = {}
     longest = 1
     if language in CHINESE_LANGUAGES:
         seen = set()
@@ -681,12 +662,9 @@ def _rules(language: str, script: str | None) -> _Rules:
                 ops = _mini_alignment(ref, hyp)
                 cost = sum(op != "equal" for op, _, _ in ops)
                 pattern = _Pattern(ref, hyp, pair, ref_is_colloquial, ops, cost, len(ops) - cost)
-                if ref:
-                    by_ref.setdefault(ref[0], []).append(pattern)
-                else:
-                    by_hyp.setdefault(hyp[0], []).append(pattern)
+                patterns.setdefault((ref[0] if ref else None, hyp[0] if hyp else None), []).append(pattern)
                 longest = max(longest, len(ref), len(hyp))
-    return _Rules(by_ref, by_hyp, language in NUMERAL_LANGUAGES, longest - 1)
+    return _Rules(patterns, language in NUMERAL_LANGUAGES, longest - 1)
 
 
 @dataclass
@@ -695,8 +673,33 @@ class _Edit:
     ref: int | None
     hyp: int | None
     cause: str | None = None
-    detail: object = None  # the _Pattern or the number value that explains it
+    detail: object = None  # the _Pattern, the number value or the _Stretch that explains it
     group: tuple = ()  # (ref range, hyp range) the explanation covers
+
+
+@dataclass(frozen=True)
+class _Move:
+    """One step of the lenient alignment: a single-token operation, or a colloquial/numeral explanation."""
+
+    kind: str  # equal, substitute, delete, insert, colloquial, numerals
+    i0: int
+    j0: int
+    i1: int
+    j1: int
+    detail: object = None  # _Pattern (colloquial) or Decimal (numerals)
+    ops: tuple = ()  # the explanation's single-token operations, relative to (i0, j0)
+
+    @property
+    def explains(self) -> bool:
+        return self.kind in ("colloquial", "numerals")
+
+
+@dataclass(frozen=True)
+class _Stretch:
+    """A stretch the strict alignment pairs character by character and the explanations cover."""
+
+    moves: tuple[_Move, ...]  # the colloquial and numeral explanations inside it
+    partly: bool  # whether real errors remain in it too
 
 
 def _numeral_spans(tokens: Sequence[str]) -> list[list[tuple[int, Decimal]]]:
@@ -713,98 +716,178 @@ def _numeral_spans(tokens: Sequence[str]) -> list[list[tuple[int, Decimal]]]:
     return spans
 
 
-def _explain(R: Sequence[str], H: Sequence[str], path: Sequence[tuple[str, int | None, int | None]], rules: _Rules) -> list[_Edit] | None:
-    """Align a stretch so that as many errors as possible are explained, at the same cost.
+def _lenient_moves(R: Sequence[str], H: Sequence[str], lo: list[int], hi: list[int], rules: _Rules) -> list[_Move]:
+    """The alignment with the fewest unexplained errors, then the fewest errors, then the most hits.
 
-    Dynamic programming over (reference position, hypothesis position) whose
-    moves are jiwer's single-token operations plus the colloquial and numeral
-    patterns; the key is (errors, -explained errors, -hits), so the result is
-    always an optimal alignment and explains what can be explained. The
-    search stays within :data:`ATTRIBUTION_BAND` of jiwer's own alignment
-    ``path``, which keeps it linear in the length of the stretch. None when
-    there is nothing to explain or the stretch is too long.
+    Dynamic programming over (reference position, hypothesis position) within
+    ``lo[i] <= j <= hi[i]``; its moves are single-token operations (an error
+    each) plus the colloquial and numeral explanations (no unexplained error).
     """
     n, m = len(R), len(H)
     r_spans = _numeral_spans(R) if rules.numerals else [[] for _ in R]
     h_spans = _numeral_spans(H) if rules.numerals else [[] for _ in H]
-    has_patterns = any(tok in rules.by_ref for tok in R) or any(tok in rules.by_hyp for tok in H)
-    has_numerals = any(r_spans) and any(h_spans)
-    if not (has_patterns or has_numerals):
-        return None
-
-    lo, hi = [m] * (n + 1), [0] * (n + 1)
-    i = j = 0
-    lo[0] = hi[0] = 0
-    for op, _, _ in path:
-        i += op != "insert"
-        j += op != "delete"
-        lo[i], hi[i] = min(lo[i], j), max(hi[i], j)
-    lo = [max(0, v - ATTRIBUTION_BAND) for v in lo]
-    hi = [min(m, v + ATTRIBUTION_BAND) for v in hi]
-    if sum(b - a + 1 for a, b in zip(lo, hi)) > MAX_ATTRIBUTION_CELLS:
-        return None
-
     inf = (math.inf, 0, 0)
     best: dict[tuple[int, int], tuple] = {(0, 0): (0, 0, 0)}
     back: dict[tuple[int, int], tuple] = {}
 
-    def relax(i, j, di, dj, key, move):
+    def relax(i, j, di, dj, key, kind, detail=None, ops=()):
         t = (i + di, j + dj)
         if lo[t[0]] <= t[1] <= hi[t[0]] and key < best.get(t, inf):
             best[t] = key
-            back[t] = (i, j, move)
+            back[t] = (i, j, kind, detail, ops)
 
     for i in range(n + 1):
         for j in range(lo[i], hi[i] + 1):
             here = best.get((i, j))
             if here is None:
                 continue
-            cost, explained, hits = here
+            other, cost, hits = here
             if i < n and j < m:
                 if R[i] == H[j]:
-                    relax(i, j, 1, 1, (cost, explained, hits - 1), ("equal",))
+                    relax(i, j, 1, 1, (other, cost, hits - 1), "equal")
                 else:
-                    relax(i, j, 1, 1, (cost + 1, explained, hits), ("substitute",))
+                    relax(i, j, 1, 1, (other + 1, cost + 1, hits), "substitute")
             if i < n:
-                relax(i, j, 1, 0, (cost + 1, explained, hits), ("delete",))
+                relax(i, j, 1, 0, (other + 1, cost + 1, hits), "delete")
             if j < m:
-                relax(i, j, 0, 1, (cost + 1, explained, hits), ("insert",))
-            candidates = (rules.by_ref.get(R[i], []) if i < n else []) + (rules.by_hyp.get(H[j], []) if j < m else [])
-            for p in candidates:
-                if i + len(p.ref) <= n and tuple(R[i : i + len(p.ref)]) == p.ref and tuple(H[j : j + len(p.hyp)]) == p.hyp and p.cost:
-                    relax(i, j, len(p.ref), len(p.hyp), (cost + p.cost, explained - p.cost, hits - p.hits), ("colloquial", p))
+                relax(i, j, 0, 1, (other + 1, cost + 1, hits), "insert")
+            for p in rules.candidates(R[i] if i < n else None, H[j] if j < m else None):
+                if tuple(R[i : i + len(p.ref)]) == p.ref and tuple(H[j : j + len(p.hyp)]) == p.hyp:
+                    relax(i, j, len(p.ref), len(p.hyp), (other, cost + p.cost, hits - p.hits), "colloquial", p, p.ops)
             if i < n and j < m:
                 for k, value in r_spans[i]:
-                    for mm, other in h_spans[j]:
-                        if value == other and tuple(R[i : i + k]) != tuple(H[j : j + mm]):
+                    for mm, same in h_spans[j]:
+                        if value == same and tuple(R[i : i + k]) != tuple(H[j : j + mm]):
                             ops = _mini_alignment(tuple(R[i : i + k]), tuple(H[j : j + mm]))
                             c = sum(op != "equal" for op, _, _ in ops)
-                            relax(i, j, k, mm, (cost + c, explained - c, hits - (len(ops) - c)), ("numerals", value, ops))
+                            relax(i, j, k, mm, (other, cost + c, hits - (len(ops) - c)), "numerals", value, ops)
 
-    edits: list[list[_Edit]] = []
+    moves: list[_Move] = []
     i, j = n, m
     while (i, j) != (0, 0):
-        pi, pj, move = back[(i, j)]
-        kind = move[0]
-        if kind in ("equal", "substitute", "delete", "insert"):
-            edits.append([_Edit(kind, pi if pi < i else None, pj if pj < j else None, None if kind == "equal" else "other")])
-        else:
-            detail, ops = (move[1], move[1].ops) if kind == "colloquial" else (move[1], move[2])
-            group = ((pi, i), (pj, j))
-            edits.append(
-                [
-                    _Edit(op, None if a is None else pi + a, None if b is None else pj + b, None if op == "equal" else kind, detail, group)
-                    for op, a, b in ops
-                ]
-            )
+        pi, pj, kind, detail, ops = back[(i, j)]
+        moves.append(_Move(kind, pi, pj, i, j, detail, ops))
         i, j = pi, pj
-    return [e for chunk in reversed(edits) for e in chunk]
+    return moves[::-1]
+
+
+def _move_edits(move: _Move) -> list[_Edit]:
+    """A lenient move as single-token edits, each with its cause."""
+    if move.kind == "equal":
+        return [_Edit("equal", move.i0, move.j0)]
+    if not move.explains:
+        return [_Edit(move.kind, None if move.kind == "insert" else move.i0, None if move.kind == "delete" else move.j0, "other")]
+    group = ((move.i0, move.i1), (move.j0, move.j1))
+    return [
+        _Edit(op, None if a is None else move.i0 + a, None if b is None else move.j0 + b, None if op == "equal" else move.kind, move.detail, group)
+        for op, a, b in move.ops
+    ]
+
+
+def _explain(R: Sequence[str], H: Sequence[str], path: Sequence[tuple[str, int | None, int | None]], rules: _Rules) -> list[_Edit] | None:
+    """Attribute every error of jiwer's alignment ``path`` of a stretch, explaining as many as possible.
+
+    The lenient alignment (:func:`_lenient_moves`) treats colloquial pairs and
+    numerals as free, so its unexplained errors are exactly the errors a
+    lenient comparison must keep. Where it meets jiwer's path, the two
+    alignments cut the stretch into pieces: in a piece where both make the
+    same substitutions, deletions and insertions, the lenient alignment is
+    shown as it is (冇 against 沒 then 有 inserted). Elsewhere (嘢而家 against
+    東西現在 is 3 substitutions and an insertion to jiwer, which pairs 嘢 with 東
+    and 而 with 西) jiwer's steps are kept and as many of them are marked
+    explained as the lenient alignment explains. Either way the counts are
+    jiwer's and the unexplained errors the lenient alignment's.
+
+    The search stays within :data:`ATTRIBUTION_BAND` (plus the difference
+    in length of the two sides) of jiwer's path, which keeps it linear in the
+    length of the stretch. None when there is nothing
+    to explain or the stretch is too long.
+    """
+    n, m = len(R), len(H)
+    ref_starts, hyp_starts = rules.starts
+    has_patterns = any(t in ref_starts for t in R) or any(t in hyp_starts for t in H)
+    has_numerals = rules.numerals and any(_is_numeral_token(t) for t in R) and any(_is_numeral_token(t) for t in H)
+    if not (has_patterns or has_numerals):
+        return None
+
+    lo, hi = [m] * (n + 1), [0] * (n + 1)
+    for i, j in _path_points(path):
+        lo[i], hi[i] = min(lo[i], j), max(hi[i], j)
+
+    def widened(band: int) -> tuple[list[int], list[int], int]:
+        a, b = [max(0, v - band) for v in lo], [min(m, v + band) for v in hi]
+        return a, b, sum(y - x + 1 for x, y in zip(a, b))
+
+    # jiwer may put a run of insertions or deletions (a loop, a gap) at any of
+    # several equal-cost places, and the explanations next to it elsewhere
+    lo_w, hi_w, cells = widened(ATTRIBUTION_BAND + abs(n - m))
+    if cells > WIDE_ATTRIBUTION_CELLS:
+        lo_w, hi_w, cells = widened(ATTRIBUTION_BAND)
+    if cells > MAX_ATTRIBUTION_CELLS:
+        return None
+    moves = _lenient_moves(R, H, lo_w, hi_w, rules)
+
+    # cut both alignments where they meet
+    strict_at = {point: k for k, point in enumerate(_path_points(path))}
+    edits: list[_Edit] = []
+    k_strict, k_move = 0, 0
+    for k, move in enumerate(moves):
+        end = (move.i1, move.j1)
+        if end not in strict_at:
+            continue
+        piece, strict = moves[k_move : k + 1], path[k_strict : strict_at[end]]
+        edits += _piece_edits(piece, strict)
+        k_move, k_strict = k + 1, strict_at[end]
+    return edits
+
+
+def _path_points(path: Sequence[tuple[str, int | None, int | None]]) -> list[tuple[int, int]]:
+    """The grid points (reference position, hypothesis position) an alignment passes through."""
+    points = [(0, 0)]
+    i = j = 0
+    for op, _, _ in path:
+        i += op != "insert"
+        j += op != "delete"
+        points.append((i, j))
+    return points
+
+
+def _piece_edits(moves: Sequence[_Move], strict: Sequence[tuple[str, int | None, int | None]]) -> list[_Edit]:
+    """The edits of a piece where the lenient moves and jiwer's operations start and end at the same points."""
+    lenient = [e for move in moves for e in _move_edits(move)]
+    strict_edits = [_Edit(op, a, b) for op, a, b in strict]
+    if _op_counts(lenient) == _op_counts(strict_edits):
+        return lenient
+    explaining = tuple(move for move in moves if move.explains)
+    errors = [e for e in strict_edits if e.op != "equal"]
+    unexplained = min(len(errors), sum(e.cause == "other" for e in lenient))
+    by_ref = {i: move for move in explaining for i in range(move.i0, move.i1)}
+    by_hyp = {j: move for move in explaining for j in range(move.j0, move.j1)}
+
+    def covered(e: _Edit) -> int:
+        """2: an explanation holds every token of the step; 1: some token; 0: none."""
+        owners = [by_ref.get(e.ref) if e.ref is not None else None, by_hyp.get(e.hyp) if e.hyp is not None else None]
+        owners = [o for o, side in zip(owners, (e.ref, e.hyp)) if side is not None]
+        if all(o is not None for o in owners) and len({id(o) for o in owners}) == 1:
+            return 2
+        return int(any(o is not None for o in owners))
+
+    real = set(map(id, sorted(errors, key=covered)[:unexplained]))
+    detail = _Stretch(explaining, partly=bool(unexplained))
+    group = ((moves[0].i0, moves[-1].i1), (moves[0].j0, moves[-1].j1))
+    for e in errors:
+        if id(e) in real or not explaining:
+            e.cause = "other"
+        else:
+            move = by_ref.get(e.ref) or by_hyp.get(e.hyp) or explaining[0]
+            e.cause, e.detail, e.group = move.kind, detail, group
+    return strict_edits
 
 
 def _label_one(r: str | None, h: str | None, op: str, rules: _Rules) -> tuple[str, object]:
     """Cause of a single jiwer operation taken on its own (no context)."""
     ref, hyp = ((r,) if r is not None else ()), ((h,) if h is not None else ())
-    for p in (rules.by_ref.get(r, []) if r is not None else rules.by_hyp.get(h, [])):
+    for p in rules.candidates(r, h):
         if p.ref == ref and p.hyp == hyp:
             return "colloquial", p
     if op == "substitute" and rules.numerals:
@@ -923,8 +1006,9 @@ class Score:
         jiwer's counts on the normalised texts.
     breakdown : dict
         Differences per cause (keys :data:`CAUSES`). ``numerals``,
-        ``colloquial`` and ``other`` add up to the strict errors; ``script``
-        and ``punctuation_width`` count differences that were not scored.
+        ``colloquial``, ``hallucination`` and ``other`` add up to the strict
+        errors; ``script`` and ``punctuation_width`` count differences that
+        were not scored.
     alignment : list of AlignedToken
         The texts as written, step by step, each difference with its cause.
     reference, hypothesis : str
@@ -933,6 +1017,9 @@ class Score:
         The texts as compared.
     settings : dict
         Normaliser, script conversion and library versions that produced the score.
+    hallucination : Hallucination or None
+        What :func:`workbench.hallucination.detect` found in the hypothesis
+        (loops, compression, rate); None when it was not looked for.
     """
 
     language: str
@@ -951,6 +1038,12 @@ class Score:
     normalised_reference: str
     normalised_hypothesis: str
     settings: dict = field(default_factory=dict)
+    hallucination: Hallucination | None = None
+
+    @property
+    def looped(self) -> bool:
+        """Whether the hypothesis shows signs of a hallucination loop."""
+        return bool(self.hallucination is not None and self.hallucination.looped)
 
     @property
     def metric(self) -> str:
@@ -1015,19 +1108,23 @@ class Score:
             "normalised_hypothesis": self.normalised_hypothesis,
             "alignment": [asdict(t) for t in self.alignment],
             "settings": dict(self.settings),
+            "hallucination": _hallucination_dict(self.hallucination),
         }
 
     def summary(self) -> str:
-        """Two lines: the rates and counts, then the breakdown."""
+        """Two lines: the rates and counts, then the breakdown; a third when the hypothesis looped."""
         unit = "characters" if self.unit == "char" else "words"
         b = self.breakdown
-        return (
+        text = (
             f"{self.metric.upper()} {self.error_rate:.3f} strict, {self.lenient_error_rate:.3f} lenient "
             f"({self.language}; {_count(self.errors, 'error')} in {self.reference_length} reference {unit}: "
             f"{_count(self.substitutions, 'substitution')}, {_count(self.deletions, 'deletion')}, {_count(self.insertions, 'insertion')})\n"
-            f"counted: other {b['other']}, colloquial {b['colloquial']}, numerals {b['numerals']} "
+            f"counted: other {b['other']}, hallucination {b['hallucination']}, colloquial {b['colloquial']}, numerals {b['numerals']} "
             f"(lenient forgives colloquial and numerals); not counted: script {b['script']}, punctuation/width {b['punctuation_width']}"
         )
+        if self.looped:
+            text += "\n" + self.hallucination.summary()
+        return text
 
     def to_text(self, width: int = TEXT_WIDTH) -> str:
         """Plain-text rendering for terminals: REF/HYP lines with cause markers, then the summary.
@@ -1080,6 +1177,7 @@ class Score:
             for c in CAUSES
         )
         m = self.metric.upper()
+        loop = f'<div class="wb-hallucination" style="color:#9b1c1c">{esc(self.hallucination.summary())}</div>' if self.looped else ""
         head = (
             f"<b>{m} {self.error_rate:.3f}</b> strict · <b>{self.lenient_error_rate:.3f}</b> lenient "
             f"({esc(self.language)}; {_count(self.errors, 'error')} in {self.reference_length}: "
@@ -1087,7 +1185,7 @@ class Score:
         )
         return (
             '<div class="wb-score" style="font-family:sans-serif;line-height:1.4">'
-            f'<div class="wb-summary">{head}</div>'
+            f'<div class="wb-summary">{head}</div>{loop}'
             '<div class="wb-alignment" style="margin:4px 0"><span style="display:inline-flex;flex-direction:column;'
             'font-size:75%;color:#666;margin-right:4px"><span>REF</span><span>HYP</span></span>'
             f'{"".join(parts)}</div>'
@@ -1096,6 +1194,16 @@ class Score:
 
     def _repr_html_(self) -> str:
         return self.to_html()
+
+
+def _hallucination_dict(h: Hallucination | None) -> dict | None:
+    if h is None:
+        return None
+    d = asdict(h)
+    d["reasons"], d["spans"] = list(h.reasons), [list(s) for s in h.spans]
+    if d["chars_per_second"] is not None and not math.isfinite(d["chars_per_second"]):
+        d["chars_per_second"] = None  # no audio: JSON has no infinity
+    return d
 
 
 def _count(n: int, noun: str) -> str:
@@ -1157,7 +1265,7 @@ def normalise_text(text: str, language: str, *, script: str | None = "auto") -> 
     return _join(tokens.norms, "char" if lang in CHARACTER_LANGUAGES else "word")
 
 
-def score(hypothesis: str, reference: str, language: str, *, script: str | None = "auto") -> Score:
+def score(hypothesis: str, reference: str, language: str, *, script: str | None = "auto", audio_seconds: float | None = None) -> Score:
     """Score a transcript against its reference and explain every difference.
 
     Parameters
@@ -1176,16 +1284,24 @@ def score(hypothesis: str, reference: str, language: str, *, script: str | None 
         OpenCC conversion applied to both Chinese texts: ``"auto"``
         (:data:`DEFAULT_SCRIPT_CONVERSION` for zh/yue), None/``"none"`` to keep
         script differences as errors, or a config name such as ``"s2hk"``.
+    audio_seconds : float, optional
+        Duration of the audio the hypothesis came from, for the hallucination
+        check's rate test (too much text for the audio).
 
     Returns
     -------
     Score
+        Its ``hallucination`` holds :func:`workbench.hallucination.detect`'s
+        findings on the hypothesis. Insertions and substitutions whose
+        hypothesis token a loop added (beyond the loop's first occurrence)
+        are attributed to ``hallucination`` rather than ``other``.
 
     Raises
     ------
     ScoringError
-        (a ``ValueError``) for an unknown language or script conversion, and
-        for a reference with nothing to score once normalised.
+        (a ``ValueError``) for an unknown language or script conversion, for
+        a reference with nothing to score once normalised, and for a negative
+        ``audio_seconds``.
 
     Examples
     --------
@@ -1206,14 +1322,24 @@ def score(hypothesis: str, reference: str, language: str, *, script: str | None 
     if not ref.tokens:
         raise ScoringError(f"reference {reference!r} has nothing to score once punctuation and spaces are removed")
 
+    try:
+        hallucination = detect_hallucination(hypothesis, audio_seconds, lang)
+    except ValueError as exc:
+        raise ScoringError(str(exc)) from None
+
     R, H = ref.norms, hyp.norms
     out = jiwer.process_words(" ".join(R), " ".join(H))
     ops = _expand_chunks(out.alignments[0])
-    rules = _rules(lang, config) if unit == "char" else _Rules({}, {}, False, 0)
+    rules = _rules(lang, config) if unit == "char" else _Rules({}, False, 0)
     edits = _attribute(ops, R, H, rules)
+    if hallucination.spans:
+        looped = _looped_tokens(hypothesis, hallucination, hyp, lang, unit)
+        for e in edits:
+            if e.cause == "other" and e.op in ("insert", "substitute") and e.hyp in looped:
+                e.cause, e.detail, e.group = "hallucination", None, ()
 
     breakdown = dict.fromkeys(CAUSES, 0)
-    items = _items(edits, ref, hyp, breakdown)
+    items = _items(edits, ref, hyp, breakdown, hallucination)
     errors = out.substitutions + out.deletions + out.insertions
     assert sum(breakdown[c] for c in COUNTED_CAUSES) == errors, "every counted error has one cause"
     length = out.hits + out.substitutions + out.deletions
@@ -1247,7 +1373,24 @@ def score(hypothesis: str, reference: str, language: str, *, script: str | None 
         normalised_reference=_join(R, unit),
         normalised_hypothesis=_join(H, unit),
         settings=settings,
+        hallucination=hallucination,
     )
+
+
+def _looped_tokens(hypothesis: str, hallucination: Hallucination, hyp: _Tokens, language: str, unit: str) -> set[int]:
+    """Positions of the hypothesis tokens that lie in the loop's spans."""
+    spans = hallucination.spans
+    if unit == "char":
+        nfc = unicodedata.normalize("NFC", hypothesis)
+        if nfc != hypothesis:  # token offsets index the NFC text
+            spans = detect_hallucination(nfc, None, language).spans
+        return {k for k, t in enumerate(hyp.tokens) if any(a <= t.start < b for a, b in spans)}
+    # words come from Whisper's normaliser, which keeps no offsets: count the words before each end of a span
+    normalise, _ = english_normaliser() if language == "en" else _basic_normaliser()
+    looped: set[int] = set()
+    for a, b in spans:
+        looped.update(range(len(normalise(hypothesis[:a]).split()), len(normalise(hypothesis[:b]).split())))
+    return looped
 
 
 def _version(package: str) -> str | None:
@@ -1257,12 +1400,18 @@ def _version(package: str) -> str | None:
         return None
 
 
-def _items(edits: list[_Edit], ref: _Tokens, hyp: _Tokens, breakdown: dict[str, int]) -> list[AlignedToken]:
+def _items(edits: list[_Edit], ref: _Tokens, hyp: _Tokens, breakdown: dict[str, int], hallucination: Hallucination | None = None) -> list[AlignedToken]:
     """Turn the attributed edits into display steps, adding punctuation and script/width notes."""
     rt, ht = ref.tokens, hyp.tokens
 
     def text(tokens, rng):
         return "".join(tokens[k].raw for k in range(*rng))
+
+    def explanation(move: _Move) -> str:
+        rs, hs = text(rt, (move.i0, move.i1)) or "nothing", text(ht, (move.j0, move.j1)) or "nothing"
+        if move.kind == "numerals":
+            return f"{rs} ↔ {hs} (the number {_format_number(move.detail)})"
+        return f"{rs} ↔ {hs}" + (f" '{move.detail.pair.meaning}'" if move.detail.pair.meaning else "")
 
     core: list[AlignedToken] = []
     for e in edits:
@@ -1283,16 +1432,23 @@ def _items(edits: list[_Edit], ref: _Tokens, hyp: _Tokens, breakdown: dict[str, 
             core.append(AlignedToken("equal", r, h))
             continue
         breakdown[e.cause] += 1
-        if e.cause == "colloquial":
+        if isinstance(e.detail, _Stretch):
+            rs, hs = text(rt, e.group[0]), text(ht, e.group[1])
+            how = "partly explained by" if e.detail.partly else "explained by"
+            note = f"{r or 'nothing'} ↔ {h or 'nothing'}: the error rate pairs them off inside {rs} ↔ {hs}, {how} " + ", ".join(map(explanation, e.detail.moves))
+        elif e.cause == "colloquial":
             p: _Pattern = e.detail
             rs, hs = text(rt, e.group[0]), text(ht, e.group[1])
             cant, written = ("reference", "hypothesis") if p.ref_is_colloquial else ("hypothesis", "reference")
             c_text, w_text = (rs, hs) if p.ref_is_colloquial else (hs, rs)
             side = {cant: f"{c_text} (Cantonese)", written: f"{w_text or 'nothing'} (written)"}
-            note = f"{side['reference']} ↔ {side['hypothesis']}, '{p.pair.meaning}'"
+            note = f"{side['reference']} ↔ {side['hypothesis']}" + (f", '{p.pair.meaning}'" if p.pair.meaning else "")
         elif e.cause == "numerals":
             rs, hs = text(rt, e.group[0]), text(ht, e.group[1])
             note = f"{rs} ↔ {hs}: the same number ({_format_number(e.detail)}) written differently"
+        elif e.cause == "hallucination":
+            loop = f"'{hallucination.longest_repeat}' repeated {hallucination.repeats} times" if hallucination and hallucination.repeats else "a loop"
+            note = f"{h} {'replaces ' + r if r else 'is not in the reference'}: part of {loop}"
         elif e.op == "substitute":
             note = f"{r} → {h}: recognition error"
         elif e.op == "delete":
@@ -1301,8 +1457,9 @@ def _items(edits: list[_Edit], ref: _Tokens, hyp: _Tokens, breakdown: dict[str, 
             note = f"{h} is not in the reference"
         core.append(AlignedToken(e.op, r, h, e.cause, note))
 
-    # punctuation: gaps attach to the boundary after the token they follow;
-    # boundaries not separated by an equal step are compared as one pool
+    # punctuation: each text's punctuation goes after the step holding the
+    # token it follows, so each row reads in its own text's order; boundaries
+    # not separated by an equal step are compared as one pool
     n = len(edits)
     ref_gap = [""] * (n + 1)
     hyp_gap = [""] * (n + 1)
@@ -1320,22 +1477,22 @@ def _items(edits: list[_Edit], ref: _Tokens, hyp: _Tokens, breakdown: dict[str, 
         zone = range(start, b + 1)
         pooled_r = "".join(ref_gap[z] for z in zone)
         pooled_h = "".join(hyp_gap[z] for z in zone)
-        if pooled_r == pooled_h:
-            if pooled_r and all(ref_gap[z] == hyp_gap[z] for z in zone):
-                for z in zone:
-                    if ref_gap[z]:
-                        punct.setdefault(z, []).append(AlignedToken("equal", ref_gap[z], hyp_gap[z]))
-            elif pooled_r:
-                punct.setdefault(b, []).append(AlignedToken("equal", pooled_r, pooled_h))
-        else:
+        same = pooled_r == pooled_h
+        if not same:
             breakdown["punctuation_width"] += _punctuation_distance(pooled_r, pooled_h)
-            for z in zone:
-                r, h = ref_gap[z], hyp_gap[z]
-                if not (r or h):
-                    continue
-                if r == h:
-                    punct.setdefault(z, []).append(AlignedToken("equal", r, h))
-                    continue
+        for z in zone:
+            r, h = ref_gap[z], hyp_gap[z]
+            if not (r or h):
+                continue
+            if r == h:
+                punct.setdefault(z, []).append(AlignedToken("equal", r, h))
+            elif same:  # the same punctuation, next to differently aligned characters
+                note = "punctuation is not scored; the other text has the same here"
+                if r:
+                    punct.setdefault(z, []).append(AlignedToken("delete", r, "", None, f"{r}: {note}"))
+                if h:
+                    punct.setdefault(z, []).append(AlignedToken("insert", "", h, None, f"{h}: {note}"))
+            else:
                 op = "substitute" if r and h else "delete" if r else "insert"
                 note = f"{r or 'nothing'} ↔ {h or 'nothing'}: punctuation is not scored"
                 punct.setdefault(z, []).append(AlignedToken(op, r, h, "punctuation_width", note))
@@ -1370,7 +1527,8 @@ def score_many(items, language: str | None = None, *, script: str | None = "auto
     ----------
     items : pandas.DataFrame or iterable
         A DataFrame with ``hypothesis`` and ``reference`` columns (and
-        optionally ``language`` and ``id``), or an iterable of
+        optionally ``language``, ``id`` and ``audio_seconds``, the clip's
+        duration for the hallucination check), or an iterable of
         ``(hypothesis, reference)`` / ``(hypothesis, reference, language)``
         tuples or of mappings with those keys.
     language : str, optional
@@ -1389,13 +1547,13 @@ def score_many(items, language: str | None = None, *, script: str | None = "auto
         not an average of rates. An item that cannot be scored keeps its row,
         with the reason in ``error`` and no rates.
     """
-    rows = [(_row_id(row, k), *_row_fields(row, language)) for k, row in enumerate(_iter_items(items))]
+    rows = [(_row_id(row, k), *_row_fields(row, language), _row_seconds(row)) for k, row in enumerate(_iter_items(items))]
     scored = []
-    for row_id, hyp, ref, lang in rows:
+    for row_id, hyp, ref, lang, seconds in rows:
         try:
             if lang is None:
                 raise ScoringError("no language: give one for the item or pass language=")
-            scored.append((row_id, hyp, ref, score(hyp, ref, lang, script=script), ""))
+            scored.append((row_id, hyp, ref, score(hyp, ref, lang, script=script, audio_seconds=seconds), ""))
         except ScoringError as exc:
             scored.append((row_id, hyp, ref, lang, str(exc)))
     return _table(scored, id_column)
@@ -1418,6 +1576,17 @@ def _row_id(row, position: int):
             if key in row and row[key] is not None:
                 return row[key]
     return position
+
+
+def _row_seconds(row) -> float | None:
+    """An item's ``audio_seconds``, if it has one."""
+    seconds = row.get("audio_seconds") if isinstance(row, Mapping) else None
+    if seconds is None or (isinstance(seconds, float) and math.isnan(seconds)):
+        return None
+    try:
+        return float(seconds)
+    except (TypeError, ValueError):
+        raise ScoringError(f"audio_seconds must be a number of seconds, not {seconds!r}") from None
 
 
 def _row_fields(row, language: str | None) -> tuple[str, str, str | None]:
@@ -1494,8 +1663,9 @@ def score_manifest(results, manifest, *, language: str | None = None, script: st
     Parameters
     ----------
     results : iterable of mapping, or mapping
-        The run: items with ``"path"`` and ``"text"`` (other keys are ignored),
-        or a mapping ``{path: text}``.
+        The run: items with ``"path"`` and ``"text"`` and optionally
+        ``"audio_seconds"`` (for the hallucination check; other keys are
+        ignored), or a mapping ``{path: text}``.
     manifest : str or Path
         CSV with columns ``path`` (relative to the manifest's folder),
         ``reference`` and ``language``.
@@ -1521,7 +1691,7 @@ def score_manifest(results, manifest, *, language: str | None = None, script: st
     manifest = Path(manifest)
     rows = _read_manifest(manifest)
     if isinstance(results, Mapping):
-        pairs = [(str(p), t) for p, t in results.items()]
+        pairs = [(str(p), t, None) for p, t in results.items()]
     else:
         pairs = []
         for k, r in enumerate(results):
@@ -1529,7 +1699,7 @@ def score_manifest(results, manifest, *, language: str | None = None, script: st
             path, text = get("path", None), get("text", None)
             if path is None or text is None:
                 raise ScoringError(f"result {k} has no 'path' or no 'text': each result needs both")
-            pairs.append((str(path), text))
+            pairs.append((str(path), text, get("audio_seconds", None)))
     folder = manifest.resolve().parent
     by_path = {PurePosixPath(r["path"].replace("\\", "/")).as_posix(): r for r in rows}
     by_name: dict[str, list[dict]] = {}
@@ -1537,13 +1707,14 @@ def score_manifest(results, manifest, *, language: str | None = None, script: st
         by_name.setdefault(PurePosixPath(r["path"].replace("\\", "/")).name, []).append(r)
 
     scored_items, unmatched, seen = [], [], set()
-    for path, text in pairs:
+    for path, text, seconds in pairs:
         row = _match(path, folder, by_path, by_name)
         if row is None:
             unmatched.append(path)
             continue
         seen.add(row["path"])
-        scored_items.append({"path": row["path"], "hypothesis": text, "reference": row["reference"], "language": row.get("language") or None})
+        item = {"path": row["path"], "hypothesis": text, "reference": row["reference"], "language": row.get("language") or None}
+        scored_items.append({**item, "audio_seconds": seconds})
     if not scored_items:
         raise ScoringError(f"none of the {len(pairs)} results matches a clip in {manifest}: compare the result paths with its 'path' column")
     df = score_many(scored_items, language, script=script, id_column="path")
@@ -1599,7 +1770,7 @@ def add_score_command(subparsers) -> argparse.ArgumentParser:
         help="score a transcript against a reference: CER/WER and the cause of every error",
         description=(
             "Strict and lenient CER (Chinese, Cantonese, Japanese...) or WER (space-delimited languages), "
-            "with each difference attributed to script, punctuation/width, numerals, colloquial Cantonese or other. "
+            "with each difference attributed to script, punctuation/width, numerals, colloquial Cantonese, hallucination (loops) or other. "
             "Give --hyp, --ref and --language, or --results and --manifest."
         ),
     )
@@ -1607,6 +1778,7 @@ def add_score_command(subparsers) -> argparse.ArgumentParser:
     p.add_argument("--ref", help="the reference transcript")
     p.add_argument("--language", help="code or name: yue, zh, en, cantonese, 粵語, 普通话...; overrides the manifest's column")
     p.add_argument("--script", default="auto", help="OpenCC conversion for Chinese: auto (t2s), none, or a config such as s2hk")
+    p.add_argument("--audio-seconds", type=float, help="with --hyp: the clip's duration, so text too long for the audio is flagged as hallucination")
     p.add_argument("--results", help="a transcription run: JSON lines (or a JSON list) of objects with path and text")
     p.add_argument("--manifest", help="CSV with path, language and reference columns")
     p.add_argument("--json", action="store_true", help="print machine-readable JSON")
@@ -1625,7 +1797,7 @@ def cmd_score(args) -> int:
             raise ScoringError("--hyp and --ref go together: give both (an empty --hyp '' is allowed)")
         if not args.language:
             raise ScoringError("--language is required with --hyp/--ref (e.g. yue, zh, en)")
-        result = score(args.hyp, args.ref, args.language, script=_script_arg(args.script))
+        result = score(args.hyp, args.ref, args.language, script=_script_arg(args.script), audio_seconds=getattr(args, "audio_seconds", None))
         if args.json:
             print(json.dumps(result.to_dict(), ensure_ascii=False, indent=2))
         else:
