@@ -229,8 +229,13 @@ def cmd_transcribe(args) -> int:
     from .io import write_text
     from .transcription import transcribe
 
-    option_names = ("language", "task", "beam_size", "temperature", "max_new_tokens", "chunk_length_s", "batch_size", "timestamps", "initial_prompt", "device", "dtype", "compute_type", "language_fallback", "resampler", "warmup")
+    option_names = (
+        "language", "task", "beam_size", "temperature", "max_new_tokens", "chunk_length_s", "batch_size", "timestamps", "initial_prompt", "device", "dtype",
+        "compute_type", "language_fallback", "resampler", "warmup", "temperature_increment", "compression_ratio_threshold", "log_prob_threshold",
+        "no_speech_threshold", "condition_on_previous_text", "vad_filter",
+    )
     options = {k: getattr(args, k) for k in option_names if getattr(args, k) is not None}
+    options = {k: None if v is _NO_THRESHOLD else v for k, v in options.items()}
     results, failures = [], []
     bar = tqdm(args.files, desc="transcribing", unit="file", disable=len(args.files) < 2 or args.json)
     for path in bar:
@@ -251,6 +256,26 @@ def cmd_transcribe(args) -> int:
     if args.json:
         _print_json(_clean({"results": results, "failures": failures}))
     return 1 if failures else 0
+
+
+def _threshold_arg(value: str):
+    """A number, or 'none' for a check turned off."""
+    if value.strip().lower() in ("none", "off"):
+        return _NO_THRESHOLD
+    try:
+        return float(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number or 'none'; got {value!r}") from None
+
+
+class _NoThreshold:
+    """A threshold given as 'none' on the command line (None itself means "not given": the option's default)."""
+
+    def __repr__(self) -> str:
+        return "none"
+
+
+_NO_THRESHOLD = _NoThreshold()
 
 
 def _channel_arg(value: str):
@@ -359,6 +384,27 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--language-fallback", action="store_true", default=None, help="use zh when the model cannot do yue, and record it")
     p.add_argument("--resampler", help="resampler for audio that is not 16 kHz (see 'resamplers')")
     p.add_argument("--warmup", action="store_true", default=None, help="one dummy pass first (GPU warm-up)")
+    p.add_argument(
+        "--temperature-increment", type=float, metavar="STEP",
+        help="temperature fallback: a window failing the compression-ratio or log-prob check is decoded again at temperature + STEP, up to 1.0; 0 disables it (default: 0.2)",
+    )
+    p.add_argument(
+        "--compression-ratio-threshold", type=_threshold_arg, metavar="RATIO",
+        help="a window whose text gzip-compresses better than RATIO (a repetition loop) falls back; 'none' disables the check (default: 2.4)",
+    )
+    p.add_argument(
+        "--log-prob-threshold", type=_threshold_arg, metavar="LOGPROB",
+        help="a window whose average token log-probability is below LOGPROB falls back; 'none' disables the check (default: -1.0)",
+    )
+    p.add_argument(
+        "--no-speech-threshold", type=_threshold_arg, metavar="PROB",
+        help="a window whose no-speech probability is above PROB, with a log-probability below --log-prob-threshold, is dropped as silence; 'none' keeps every window (default: 0.6)",
+    )
+    p.add_argument(
+        "--no-condition-on-previous-text", dest="condition_on_previous_text", action="store_false", default=None,
+        help="do not prompt each window with the previous window's text (default: conditioned; turning it off stops repetition carrying over)",
+    )
+    p.add_argument("--vad-filter", action="store_true", default=None, help="faster-whisper only: skip the stretches Silero VAD finds without speech (default: off)")
     p.add_argument("--output", help="also write results as JSON lines to this file, updated after every file")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_transcribe)

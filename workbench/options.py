@@ -17,6 +17,8 @@ COMPUTE_TYPES = ("auto", "int8", "int8_float32", "int8_float16", "float16", "flo
 CHUNK_SECONDS = 30.0
 #: Whisper's decoder context: at most this many tokens per window.
 MAX_TARGET_TOKENS = 448
+#: The temperature fallback goes no higher than this (openai-whisper's schedule ends at 1.0).
+MAX_FALLBACK_TEMPERATURE = 1.0
 
 
 class OptionsError(WorkbenchError, ValueError):
@@ -36,7 +38,36 @@ class TranscriptionOptions:
     beam_size : int
         1 is greedy decoding.
     temperature : float
-        0 is deterministic.
+        0 is deterministic. The first temperature tried for every window.
+    temperature_increment : float
+        Temperature fallback: a window that fails the ``compression_ratio_threshold``
+        or ``log_prob_threshold`` check is decoded again at ``temperature`` plus
+        this, and so on up to 1.0 (with the defaults, openai-whisper's
+        0.0, 0.2, ..., 1.0); 0 disables the fallback. Windows above 0 are
+        sampled, so a transcript that needed the fallback may differ from run
+        to run (each segment records its ``temperature``). See
+        :func:`temperature_schedule`.
+    compression_ratio_threshold : float or None
+        A window whose text gzip-compresses better than this (a repetition
+        loop) has failed and falls back to the next temperature. None: no check.
+    log_prob_threshold : float or None
+        A window whose average token log-probability is below this has failed
+        and falls back to the next temperature. None: no check. Also used with
+        ``no_speech_threshold``.
+    no_speech_threshold : float or None
+        A window whose no-speech probability is above this, and whose average
+        log-probability is below ``log_prob_threshold``, is judged silent and
+        its text dropped (a guard against hallucinated text on silence). None:
+        never dropped.
+    condition_on_previous_text : bool
+        Long audio: give the decoder the previous window's text as a prompt.
+        Keeps style consistent but lets one bad window derail the next
+        (False is the usual remedy for repetition loops). Per-window decoding
+        (faster-whisper with ``batch_size`` > 1) never conditions.
+    vad_filter : bool
+        faster-whisper only: drop the stretches Silero VAD finds without
+        speech before decoding, and map times back to the original audio.
+        The transformers engine has no VAD and refuses it.
     max_new_tokens : int or None
         Cap on generated tokens per 30-s window (the seed uses 128); None is the model's limit.
     chunk_length_s : float
@@ -79,6 +110,12 @@ class TranscriptionOptions:
     resampler: str = DEFAULT_RESAMPLER
     warmup: bool = False
     cudnn_benchmark: bool = False
+    temperature_increment: float = 0.2
+    compression_ratio_threshold: float | None = 2.4
+    log_prob_threshold: float | None = -1.0
+    no_speech_threshold: float | None = 0.6
+    condition_on_previous_text: bool = True
+    vad_filter: bool = False
     extra: dict = field(default_factory=dict)
 
     def __post_init__(self):
@@ -97,10 +134,33 @@ class TranscriptionOptions:
                 f"max_new_tokens must be between 1 and {MAX_TARGET_TOKENS}; got {self.max_new_tokens!r}",
             ),
             (self.device == "auto" or self.device == "cpu" or self.device.startswith("cuda"), f"device must be 'auto', 'cpu' or 'cuda[:N]'; got {self.device!r}"),
+            (
+                _is_number(self.temperature_increment) and 0 <= self.temperature_increment <= MAX_FALLBACK_TEMPERATURE,
+                f"temperature_increment must be between 0 (no fallback) and {MAX_FALLBACK_TEMPERATURE:g}; got {self.temperature_increment!r}",
+            ),
+            (
+                self.compression_ratio_threshold is None or (_is_number(self.compression_ratio_threshold) and self.compression_ratio_threshold > 0),
+                f"compression_ratio_threshold must be a number above 0 (Whisper uses 2.4) or None for no check; got {self.compression_ratio_threshold!r}",
+            ),
+            (
+                self.log_prob_threshold is None or (_is_number(self.log_prob_threshold) and self.log_prob_threshold <= 0),
+                f"log_prob_threshold must be a number <= 0 (an average log-probability; Whisper uses -1.0) or None for no check; got {self.log_prob_threshold!r}",
+            ),
+            (
+                self.no_speech_threshold is None or (_is_number(self.no_speech_threshold) and 0 <= self.no_speech_threshold <= 1),
+                f"no_speech_threshold must be a probability between 0 and 1 (Whisper uses 0.6) or None to keep every window; got {self.no_speech_threshold!r}",
+            ),
+            (isinstance(self.condition_on_previous_text, bool), f"condition_on_previous_text must be True or False; got {self.condition_on_previous_text!r}"),
+            (isinstance(self.vad_filter, bool), f"vad_filter must be True or False; got {self.vad_filter!r}"),
         ]
         for ok, message in checks:
             if not ok:
                 raise OptionsError(message)
+
+    @property
+    def temperatures(self) -> tuple[float, ...]:
+        """The temperatures each window may be decoded at, in order (see :func:`temperature_schedule`)."""
+        return temperature_schedule(self.temperature, self.temperature_increment)
 
     def with_(self, **changes) -> "TranscriptionOptions":
         """A copy with some fields changed (validated again)."""
@@ -108,6 +168,38 @@ class TranscriptionOptions:
 
     def to_dict(self) -> dict:
         return asdict(self)
+
+
+def _is_number(value) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and value == value
+
+
+def temperature_schedule(temperature: float, increment: float) -> tuple[float, ...]:
+    """The temperatures a window is tried at: ``temperature``, then ``+ increment`` up to 1.0.
+
+    openai-whisper's ``(0.0, 0.2, 0.4, 0.6, 0.8, 1.0)`` for the defaults;
+    just ``(temperature,)`` when ``increment`` is 0 or ``temperature`` is
+    already 1.0 or more.
+
+    >>> temperature_schedule(0.0, 0.2)
+    (0.0, 0.2, 0.4, 0.6, 0.8, 1.0)
+    >>> temperature_schedule(0.5, 0.0)
+    (0.5,)
+    """
+    start, step = float(temperature), float(increment)
+    if step <= 0 or start >= MAX_FALLBACK_TEMPERATURE:
+        return (start,)
+    steps = int((MAX_FALLBACK_TEMPERATURE - start) / step + 1e-6)
+    return tuple(round(start + k * step, 6) for k in range(steps + 1))
+
+
+def check_engine_options(engine: str, opts: TranscriptionOptions) -> None:
+    """Raise :class:`OptionsError` for an option ``engine`` cannot honour."""
+    if engine == "transformers" and opts.vad_filter:
+        raise OptionsError(
+            "vad_filter=True needs the faster-whisper engine (Silero VAD); the transformers engine has no voice-activity filter. "
+            "Use engine='faster-whisper', or vad_filter=False"
+        )
 
 
 def resolve_device(device: str) -> str:
