@@ -278,15 +278,16 @@ def make_clip(spec: Spec, speech: np.ndarray, speech_rate: int, origin: str) -> 
         step = 2.0 ** (1 - STRESS_BITS)
         x = np.round(x / step) * step
         source += f" + {label} at {spec.level_db:g} dB; stored at {STRESS_BITS}-bit resolution"
-    if spec.channels == 2:
+    if spec.inverted:
+        # One microphone recorded on both channels through a miswired (pin 2/3 swapped) cable on the right:
+        # the channels are exact opposites and their mean is silence.
+        x = np.stack([x, -x], axis=1)
+        source += "; dual-mono (one microphone on both channels), the right channel's polarity inverted by a miswired cable: the mean down-mix is silence"
+    elif spec.channels == 2:
         delay = int(round(STEREO_DELAY_S * spec.rate))
         right = 10 ** (STEREO_GAIN_DB / 20) * np.concatenate([np.zeros(delay, np.float32), x[:-delay]])
-        if spec.inverted:
-            right = -right
         x = np.stack([x, right], axis=1)
         source += f"; stereo, right channel {STEREO_DELAY_S * 1e3:g} ms later and {-STEREO_GAIN_DB:g} dB quieter"
-        if spec.inverted:
-            source += ", its polarity inverted (a miswired channel: the mean down-mix cancels the speech)"
     return x.astype(np.float32), source
 
 

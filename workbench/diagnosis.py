@@ -1,21 +1,37 @@
-"""The Cantonese resampling diagnosis: how much error comes from the audio path,
-and how much from script or colloquial-vs-written differences?
+"""The resampling diagnosis: how much error comes from the audio path, and how
+much from script, punctuation, numerals, colloquial-vs-written and real
+recognition errors?
 
-For every clip and every resampler (good, common, bad, and the mislabelled
-rate bug) the clip is transcribed and scored; the score's error breakdown
-separates what the comparison forgives (script, punctuation, colloquial
-Cantonese vs written Chinese, numeral style) from real recognition errors,
-and comparing each resampler with the cleanest one isolates what the audio
-path adds. A second table shows what the seed blamed on the operating
-system: the same file decoded by different decoders and down-mixed
-differently, on one machine.
+Every clip of a dataset goes through every resampler (good, common and bad)
+with the same model and settings, and each transcript is scored. What one
+resampler adds over the reference pipeline (:data:`REFERENCE_RESAMPLER`) on
+the *same* clip is the resampler's share of the error; the score's
+breakdown splits the rest into what a fair comparison forgives (script,
+punctuation, colloquial Cantonese written as standard Chinese, numeral
+style), repetition loops (hallucination) and real recognition errors.
+
+Three more audio-path causes are measured, each with its evidence:
+
+* **down-mixing**: every channel of a multichannel file is transcribed on its
+  own as well as the mean, and the channel levels and correlation say why a
+  down-mix lost the speech (a polarity-inverted channel cancels it);
+* **a mislabelled rate**: samples handed over at the wrong declared rate run
+  apart, in their own table, since their errors dwarf everything else;
+* **decoders**: one file (an MP3 or a stereo file where choices differ)
+  decoded by every decoder and down-mixed three ways.
+
+Summaries are medians per condition (clean, each stress kind, channel
+layout), never one pooled mean: a single repetition loop can turn a run's
+error rate into 7 and would swamp any average.
 """
 
 from __future__ import annotations
 
+import math
 import warnings
 from dataclasses import dataclass, field
 
+import numpy as np
 import pandas as pd
 
 from .audio import BACKENDS, backend_status, load_audio
@@ -24,12 +40,36 @@ from .resampling import RESAMPLERS
 from .scoring import CAUSES, score
 from .transcription import TranscriptionWarning, transcribe
 
-#: Resamplers compared, best first: the first is the reference for "audio path" effects.
-DIAGNOSIS_RESAMPLERS = ("soxr_vhq", "soxr_hq", "torchaudio_default", "scipy_poly", "ffmpeg_swr", "linear", "naive_decimation", "mislabelled")
-#: Channel handlings compared in the decoder/down-mix table.
-CHANNEL_MODES = ("mean", "first", 1)
-#: Fast, deterministic decoding for a diagnosis: greedy, no timestamps.
+#: The reference pipeline every resampler is compared with, clip by clip.
+REFERENCE_RESAMPLER = "soxr_vhq"
+#: Resamplers compared, cleanest first (the mislabelled-rate bug runs apart, see :data:`MISLABELLED`).
+DIAGNOSIS_RESAMPLERS = ("soxr_vhq", "soxr_hq", "torchaudio_default", "scipy_poly", "linear", "naive_decimation")
+#: The mislabelled-rate bug: samples declared at 16 kHz whatever their real rate.
+MISLABELLED = "mislabelled"
+#: Resampler used for the per-channel and decoder comparisons.
+CHANNEL_RESAMPLER = REFERENCE_RESAMPLER
+#: Conditions (by prefix) on which the mislabelled-rate bug is run: its effect does not need a stress to show.
+UNSTRESSED_CONDITIONS = ("clean", "as recorded")
+#: Channel handlings compared in the decoder table.
+CHANNEL_MODES = ("mean", 0, 1)
+#: Most channels transcribed one by one for a multichannel file.
+MAX_CHANNELS = 8
+#: A median paired CER difference at most this large is "no difference".
+SAME_CER = 0.05
+#: A median paired CER difference at least this large is "clearly worse".
+CLEARLY_WORSE_CER = 0.15
+#: Error rates above this are drawn at this height in charts (the table and the hover keep the raw value).
+CHART_CAP = 1.0
+#: Fast, deterministic decoding for a diagnosis: greedy, no timestamps, and a
+#: visible fallback to ``zh`` for models without a Cantonese token.
 DIAGNOSIS_OPTIONS = {"beam_size": 1, "timestamps": "none", "language_fallback": True}
+#: Generated tokens allowed per second of audio (and a floor): speech cannot justify more,
+#: and a repetition loop stops there instead of running to the 448-token limit.
+TOKENS_PER_SECOND = 16
+MIN_TOKENS = 24
+MAX_TOKENS = 448
+#: Run columns that identify a run.
+KEY_COLUMNS = ("clip", "recording", "condition", "resampler")
 
 
 @dataclass
@@ -39,30 +79,76 @@ class Diagnosis:
     Attributes
     ----------
     runs : pandas.DataFrame
-        One row per (clip, resampler): transcript, strict and lenient error
-        rates, the error count per cause, timings and the settings used.
+        One row per (clip, resampler), mislabelled-rate runs included
+        (``resampler == "mislabelled"``): transcript, strict and lenient
+        error rates, the error count per cause, whether it looped, the
+        audio-path findings and timings.
+    channels : pandas.DataFrame
+        One row per (multichannel clip, channel choice): the mean down-mix
+        and each channel alone, with levels, correlation and the best choice.
     audio_path : pandas.DataFrame
-        One row per (clip, decoder, channel handling) with the default resampler.
+        One file through every decoder and channel handling.
     scores : dict
-        ``(clip, resampler) -> Score`` for the alignments.
-    model, engine : str
+        ``(clip, resampler) -> Score`` for the alignments (channel runs as
+        ``(clip, "channel N")``).
+    checks : dict
+        ``clip -> AudioPathReport`` from :func:`workbench.audiocheck.check_clip`.
     """
 
     runs: pd.DataFrame
-    audio_path: pd.DataFrame
+    channels: pd.DataFrame = field(default_factory=pd.DataFrame)
+    audio_path: pd.DataFrame = field(default_factory=pd.DataFrame)
     scores: dict = field(default_factory=dict, repr=False)
+    checks: dict = field(default_factory=dict, repr=False)
     model: str = "embedded"
     engine: str = "faster-whisper"
+    options: dict = field(default_factory=dict)
+    reference: str = REFERENCE_RESAMPLER
     notes: list[str] = field(default_factory=list)
+    audio_path_clip: str | None = None
 
     def summary(self) -> pd.DataFrame:
-        """Per resampler, averaged over clips: strict and lenient CER, the change against
-        the cleanest resampler, and the error rate per cause."""
-        return summarise(self.runs)
+        """Per condition and resampler: median/mean strict CER, lenient CER, paired difference, loops."""
+        return summarise(self.runs, reference=self.reference)
+
+    def mislabelled(self) -> pd.DataFrame:
+        """The mislabelled-rate runs on their own: declared and true rate, duration ratio, error rates."""
+        return mislabelled_table(self.runs)
+
+    def causes(self) -> pd.DataFrame:
+        """Per condition: where the errors come from (audio path vs script, colloquial, real errors...)."""
+        return cause_table(self.runs, self.channels, reference=self.reference)
+
+    def verdicts(self) -> list[str]:
+        """One plain-English sentence per condition, then one per audio-path finding."""
+        return verdicts(self)
 
 
-def _clip_label(entry: ManifestEntry) -> str:
-    return entry.path.stem
+# ----------------------------------------------------------------------------
+# Running
+# ----------------------------------------------------------------------------
+
+
+def token_cap(seconds: float) -> int:
+    """Generated tokens one 30-s window may hold for ``seconds`` of audio.
+
+    >>> token_cap(2.0), token_cap(13.2), token_cap(120.0)
+    (56, 236, 448)
+    """
+    return int(min(MAX_TOKENS, MIN_TOKENS + math.ceil(TOKENS_PER_SECOND * min(seconds, 30.0))))
+
+
+def _recording(entry: ManifestEntry) -> str:
+    return str(entry.meta.get("recording") or entry.path.stem)
+
+
+def _condition(entry: ManifestEntry) -> str:
+    return str(entry.meta.get("condition") or "as recorded")
+
+
+def _unstressed(entry: ManifestEntry) -> bool:
+    """Clips as recorded (no added stress): where the mislabelled-rate bug is shown."""
+    return _condition(entry).startswith(UNSTRESSED_CONDITIONS)
 
 
 def diagnose(
@@ -71,7 +157,9 @@ def diagnose(
     *,
     model: str = "embedded",
     engine: str = "faster-whisper",
-    decoder_clip: int | None = 0,
+    mislabelled: bool = True,
+    channels: bool = True,
+    audio_path_clip: int | str | None = "auto",
     progress: bool = True,
     **options,
 ) -> Diagnosis:
@@ -81,15 +169,28 @@ def diagnose(
     ----------
     entries : list of ManifestEntry
         Clips with references (see :func:`workbench.datasets.read_manifest`).
+        Optional manifest columns ``recording`` (the source recording a clip
+        was made from) and ``condition`` (``clean``, ``hiss``...) group the
+        summaries; without them each file is its own recording and all share
+        the condition "as recorded".
     resamplers : sequence of str
-        Names from :data:`~workbench.resampling.RESAMPLERS`; unavailable ones are skipped and noted.
+        Names from :data:`~workbench.resampling.RESAMPLERS`, the reference
+        (:data:`REFERENCE_RESAMPLER`) first; unavailable ones are skipped
+        and noted. ``"mislabelled"`` here is ignored: see ``mislabelled``.
     model, engine :
         As for :func:`workbench.transcribe`.
-    decoder_clip : int or None
-        Index of the entry used for the decoder / down-mix comparison (None skips it).
+    mislabelled : bool
+        Also run the mislabelled-rate bug on every clip not already at 16 kHz
+        whose condition is clean or "as recorded" (see :data:`UNSTRESSED_CONDITIONS`).
+    channels : bool
+        Transcribe each channel of multichannel clips on its own.
+    audio_path_clip : "auto", int, str or None
+        The entry (index or file name) for the decoder / down-mix table;
+        ``"auto"`` picks an MP3 or a multichannel file; None skips it.
     options :
-        Transcription options; default greedy decoding, no timestamps, and a
-        recorded fallback to ``zh`` when the model cannot do Cantonese.
+        Transcription options; default greedy decoding, no timestamps, a
+        recorded fallback to ``zh`` when the model cannot do Cantonese, and
+        generated tokens capped by the clip's duration (:func:`token_cap`).
 
     Returns
     -------
@@ -98,29 +199,94 @@ def diagnose(
     from tqdm.auto import tqdm
 
     opts = {**DIAGNOSIS_OPTIONS, **options}
-    usable = [r for r in resamplers if r in RESAMPLERS and RESAMPLERS[r].available()[0]]
-    notes = [f"resampler {r} skipped: {RESAMPLERS[r].available()[1] if r in RESAMPLERS else 'unknown'}" for r in resamplers if r not in usable]
+    wanted = [r for r in resamplers if r != MISLABELLED]
+    usable = [r for r in wanted if r in RESAMPLERS and RESAMPLERS[r].available()[0]]
+    notes = [f"resampler {r} skipped: {RESAMPLERS[r].available()[1] if r in RESAMPLERS else 'unknown resampler'}" for r in wanted if r not in usable]
+    reference = usable[0] if usable else REFERENCE_RESAMPLER
+    skipped = [e for e in entries if not e.reference]
+    if skipped:
+        notes.append(f"{len(skipped)} clip(s) without a reference left out: {', '.join(e.path.name for e in skipped)}")
     entries = [e for e in entries if e.reference]
-    rows, scores = [], {}
-    jobs = [(e, r) for e in entries for r in usable]
-    decoded: dict = {}
-    for entry, resampler in tqdm(jobs, desc="diagnosis", unit="run", disable=not progress):
-        if entry.path not in decoded:  # decode each file once, resample it many times
-            decoded = {entry.path: load_audio(entry.path)}
-        row, s = _run(decoded[entry.path], entry, model, engine, resampler, opts)
-        row.update({"clip": _clip_label(entry), "resampler": resampler, "kind": RESAMPLERS[resampler].kind})
+
+    from .audiocheck import check_clip
+
+    loaded = []
+    for entry in entries:
+        clip = load_audio(entry.path, channel="all")
+        loaded.append((entry, clip, check_clip(clip)))
+    jobs = [(i, r) for i, (_, clip, _) in enumerate(loaded) for r in usable]
+    if mislabelled:
+        jobs += [(i, MISLABELLED) for i, (entry, clip, _) in enumerate(loaded) if clip.sample_rate != 16_000 and _unstressed(entry)]
+    if channels:
+        jobs += [(i, c) for i, (_, clip, _) in enumerate(loaded) if clip.num_channels > 1 for c in range(min(clip.num_channels, MAX_CHANNELS))]
+
+    rows, channel_rows, scores, checks = [], [], {}, {}
+    mono_cache: dict[int, object] = {}
+    for i, job in tqdm(jobs, desc="diagnosis", unit="run", disable=not progress):
+        entry, clip, check = loaded[i]
+        name = entry.path.stem
+        checks[name] = check
+        if isinstance(job, int):  # one channel alone, through the reference resampler
+            one = load_audio(entry.path, channel=job)
+            row, s = _run(one, entry, model, engine, CHANNEL_RESAMPLER, opts)
+            channel_rows.append({"clip": name, "choice": f"channel {job}", **_channel_row(row, check, job)})
+            scores[(name, f"channel {job}")] = s
+            continue
+        if i not in mono_cache:
+            mono_cache = {i: load_audio(entry.path)}  # the default down-mix, as users get it; decoded once per clip
+        row, s = _run(mono_cache[i], entry, model, engine, job, opts)
+        row.update(
+            {
+                "clip": name,
+                "recording": _recording(entry),
+                "condition": _condition(entry),
+                "resampler": job,
+                "kind": RESAMPLERS[job].kind,
+                "sample_rate": clip.sample_rate,
+                "channels": clip.num_channels,
+                "audio_causes": "; ".join(check.causes),
+            }
+        )
+        if job == MISLABELLED:
+            row.update(_rate_evidence(clip))
         rows.append(row)
-        scores[(row["clip"], resampler)] = s
-    runs = pd.DataFrame(rows)
-    audio_path = _audio_path_table(entries[decoder_clip], model, engine, opts, progress) if decoder_clip is not None and entries else pd.DataFrame()
-    return Diagnosis(runs, audio_path, scores, model, engine, notes)
+        scores[(name, job)] = s
+    runs = _order(pd.DataFrame(rows))
+    channel_table = _channel_table(runs, pd.DataFrame(channel_rows), checks, reference)
+    chosen = _audio_path_entry(entries, audio_path_clip)
+    table = audio_path_table(chosen, model, engine, opts, progress) if chosen is not None else pd.DataFrame()
+    return Diagnosis(
+        runs,
+        channel_table,
+        table,
+        scores,
+        checks,
+        model,
+        engine,
+        opts,
+        reference,
+        notes,
+        chosen.path.name if chosen is not None else None,
+    )
+
+
+def _order(runs: pd.DataFrame) -> pd.DataFrame:
+    if runs.empty:
+        return runs
+    first = [c for c in (*KEY_COLUMNS, "kind", "cer", "lenient_cer", "looped", "text") if c in runs]
+    return runs[first + [c for c in runs.columns if c not in first]]
 
 
 def _run(clip, entry: ManifestEntry, model, engine, resampler, opts) -> tuple[dict, object]:
+    seconds = clip.num_frames / clip.sample_rate
+    run_opts = dict(opts)
+    run_opts.setdefault("max_new_tokens", token_cap(seconds if resampler != MISLABELLED else seconds * clip.sample_rate / 16_000))
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", TranscriptionWarning)  # fallbacks are recorded in the row instead
-        t = transcribe(clip, model=model, engine=engine, language=entry.language or None, resampler=resampler, **opts)
-    s = score(t.text, entry.reference, language=entry.language)
+        t = transcribe(clip, model=model, engine=engine, language=entry.language or None, resampler=resampler, **run_opts)
+    audio_seconds = t.timings.get("audio_s") or seconds
+    s = score(t.text, entry.reference, language=entry.language, audio_seconds=audio_seconds)
+    h = s.hallucination
     row = {
         "language": entry.language,
         "decoded_as": t.language,
@@ -129,7 +295,10 @@ def _run(clip, entry: ManifestEntry, model, engine, resampler, opts) -> tuple[di
         "cer": s.error_rate,
         "lenient_cer": s.lenient_error_rate,
         "reference_length": s.reference_length,
-        **{cause: s.breakdown[cause] for cause in CAUSES},
+        "errors": s.errors,
+        **{cause: s.breakdown.get(cause, 0) for cause in CAUSES},
+        "looped": bool(h is not None and h.looped),
+        "loop_evidence": "; ".join(h.reasons) if h is not None and h.looped else "",
         "inference_s": t.timings["inference_s"],
         "fallbacks": "; ".join(t.fallbacks),
         "source": entry.meta.get("source", ""),
@@ -137,63 +306,309 @@ def _run(clip, entry: ManifestEntry, model, engine, resampler, opts) -> tuple[di
     return row, s
 
 
-def _audio_path_table(entry: ManifestEntry, model, engine, opts, progress) -> pd.DataFrame:
-    """The same file through every decoder and channel handling, with the default resampler."""
+def _rate_evidence(clip) -> dict:
+    """What the mislabelled-rate bug did to this clip, as numbers."""
+    from .audiocheck import check_rate
+
+    true_seconds = clip.num_frames / clip.sample_rate
+    report = check_rate(16_000, clip.samples, expected_seconds=true_seconds)
+    return {
+        "declared_rate": 16_000,
+        "duration_ratio": round(clip.sample_rate / 16_000, 3),
+        "rate_evidence": "; ".join(report.messages),
+    }
+
+
+def _channel_row(row: dict, check, channel: int) -> dict:
+    levels = check.evidence.get("channel_levels_dbfs") or []
+    return {
+        "cer": row["cer"],
+        "lenient_cer": row["lenient_cer"],
+        "looped": row["looped"],
+        "level_dbfs": levels[channel] if channel < len(levels) else None,
+        "text": row["text"],
+    }
+
+
+def _channel_table(runs: pd.DataFrame, channel_rows: pd.DataFrame, checks: dict, reference: str) -> pd.DataFrame:
+    """Per multichannel clip: the mean down-mix (from the reference runs) beside each channel alone."""
+    if channel_rows.empty or runs.empty:
+        return pd.DataFrame()
+    out = []
+    for clip, group in channel_rows.groupby("clip", sort=False):
+        mean = runs[(runs["clip"] == clip) & (runs["resampler"] == reference)]
+        check = checks[clip]
+        evidence = check.evidence
+        base = {
+            "correlation": evidence.get("correlation"),
+            "downmix_loss_db": evidence.get("downmix_loss_db"),
+            "findings": "; ".join(check.causes) or "none",
+        }
+        rows = []
+        if not mean.empty:
+            m = mean.iloc[0]
+            rows.append({"clip": clip, "choice": "mean", "cer": m["cer"], "lenient_cer": m["lenient_cer"], "looped": m["looped"], "level_dbfs": evidence.get("downmix_dbfs"), "text": m["text"]})
+        rows += group.to_dict(orient="records")
+        best = min(rows, key=lambda r: (r["cer"], r["choice"] != "mean"))
+        for r in rows:
+            out.append({**r, **base, "best": r is best})
+    return pd.DataFrame(out)
+
+
+def _audio_path_entry(entries, which) -> ManifestEntry | None:
+    if which is None or not entries:
+        return None
+    if isinstance(which, int):
+        return entries[which]
+    if which != "auto":
+        found = [e for e in entries if e.path.name == which or e.path.stem == which]
+        return found[0] if found else None
+    lossy = [e for e in entries if e.path.suffix.lower() in (".mp3", ".m4a", ".aac", ".ogg", ".opus")]
+    multichannel = [e for e in entries if str(e.meta.get("channels", "")) not in ("", "1")]
+    both = [e for e in lossy if e in multichannel]
+    return (both or lossy or multichannel or entries)[0]
+
+
+def audio_path_table(entry: ManifestEntry, model: str = "embedded", engine: str = "faster-whisper", opts: dict | None = None, progress: bool = False) -> pd.DataFrame:
+    """The same file through every decoder and channel handling, with the reference resampler.
+
+    One row per (decoder, channel handling): frames decoded, strict and
+    lenient CER and the transcript; a decoder that cannot read the file,
+    or a channel the file lacks, gives a row that says why.
+    """
+    opts = {**DIAGNOSIS_OPTIONS, **(opts or {})}
     status = backend_status()
     rows = []
     for backend in [b for b in BACKENDS if status[b][0]]:
         for channel in CHANNEL_MODES:
             try:
                 clip = load_audio(entry.path, backend=backend, channel=channel)
-            except ValueError:  # e.g. channel 1 of a mono file
+            except Exception as exc:  # noqa: BLE001 - e.g. channel 1 of a mono file, or a decoder that cannot read it
+                rows.append({"clip": entry.path.stem, "decoder": backend, "channel": str(channel), "frames": None, "cer": None, "lenient_cer": None, "text": f"not decoded: {str(exc).splitlines()[0]}"})
                 continue
-            row, _ = _run(clip, entry, model, engine, "soxr_hq", opts)
-            rows.append({"clip": _clip_label(entry), "decoder": backend, "channel": clip.info.channel_mode, "frames": clip.num_frames, **row})
+            row, _ = _run(clip, entry, model, engine, CHANNEL_RESAMPLER, opts)
+            rows.append({"clip": entry.path.stem, "decoder": backend, "channel": clip.info.channel_mode, "frames": clip.num_frames, "cer": row["cer"], "lenient_cer": row["lenient_cer"], "text": row["text"]})
     return pd.DataFrame(rows)
 
 
-def summarise(runs: pd.DataFrame) -> pd.DataFrame:
-    """Mean rates per resampler, in the order given, with each cause as a rate of reference characters."""
+# ----------------------------------------------------------------------------
+# Summaries
+# ----------------------------------------------------------------------------
+
+
+def diff_column(reference: str = REFERENCE_RESAMPLER) -> str:
+    """Name of the paired-difference column: what it is, in its name."""
+    return f"median_cer_minus_{reference}"
+
+
+def _paired(runs: pd.DataFrame, reference: str) -> pd.DataFrame:
+    """Each run with ``cer_minus_reference``: its CER minus the reference resampler's on the same clip."""
+    ref = runs[runs["resampler"] == reference].set_index("clip")["cer"]
+    out = runs.copy()
+    out["cer_minus_reference"] = out["cer"] - out["clip"].map(ref)
+    return out
+
+
+def summarise(runs: pd.DataFrame, *, reference: str = REFERENCE_RESAMPLER) -> pd.DataFrame:
+    """Per condition and resampler (mislabelled runs excluded: see :func:`mislabelled_table`).
+
+    Columns: ``condition``, ``resampler``, ``kind``, ``clips``,
+    ``median_cer``, ``mean_cer``, ``median_lenient_cer``, the median paired
+    difference against ``reference`` on the same clips
+    (``median_cer_minus_<reference>``) and ``looped`` (runs flagged as
+    repetition loops or hallucination).
+    """
     if runs.empty:
-        return runs
-    order = list(dict.fromkeys(runs["resampler"]))
-    g = runs.groupby("resampler", sort=False)
-    length = g["reference_length"].sum()
-    out = pd.DataFrame(
-        {
-            "kind": g["kind"].first(),
-            "cer": g.apply(lambda d: (d["cer"] * d["reference_length"]).sum(), include_groups=False) / length,
-            "lenient_cer": g.apply(lambda d: (d["lenient_cer"] * d["reference_length"]).sum(), include_groups=False) / length,
+        return pd.DataFrame()
+    normal = _paired(runs[runs["resampler"] != MISLABELLED], reference)
+    conditions = list(dict.fromkeys(normal["condition"]))
+    order = list(dict.fromkeys(normal["resampler"]))
+    rows = []
+    for condition in conditions:
+        for resampler in order:
+            g = normal[(normal["condition"] == condition) & (normal["resampler"] == resampler)]
+            if g.empty:
+                continue
+            rows.append(
+                {
+                    "condition": condition,
+                    "resampler": resampler,
+                    "kind": g["kind"].iloc[0],
+                    "clips": len(g),
+                    "median_cer": float(g["cer"].median()),
+                    "mean_cer": float(g["cer"].mean()),
+                    "median_lenient_cer": float(g["lenient_cer"].median()),
+                    diff_column(reference): float(g["cer_minus_reference"].median()),
+                    "looped": int(g["looped"].sum()),
+                }
+            )
+    return pd.DataFrame(rows)
+
+
+def mislabelled_table(runs: pd.DataFrame) -> pd.DataFrame:
+    """The mislabelled-rate runs, one row per clip, with the evidence."""
+    if runs.empty or not (runs["resampler"] == MISLABELLED).any():
+        return pd.DataFrame()
+    m = runs[runs["resampler"] == MISLABELLED]
+    cols = ["clip", "condition", "sample_rate", "declared_rate", "duration_ratio", "cer", "lenient_cer", "looped", "text"]
+    return m[[c for c in cols if c in m]].reset_index(drop=True)
+
+
+def cause_table(runs: pd.DataFrame, channels: pd.DataFrame, *, reference: str = REFERENCE_RESAMPLER) -> pd.DataFrame:
+    """Per condition, where the errors come from, as errors per reference character (medians over clips).
+
+    ``script`` and ``punctuation`` are differences no rate counts; the
+    strict CER of the reference pipeline splits into ``colloquial``,
+    ``numerals``, ``hallucination`` and ``real_errors``; the audio path adds
+    ``worst_resampler_adds`` (the largest median paired difference of any
+    resampler) and ``downmix_adds`` (mean down-mix against the best single
+    channel).
+    """
+    if runs.empty:
+        return pd.DataFrame()
+    normal = _paired(runs[runs["resampler"] != MISLABELLED], reference)
+    rows = []
+    for condition, group in normal.groupby("condition", sort=False):
+        ref = group[group["resampler"] == reference]
+        if ref.empty:
+            continue
+        per_char = lambda col: float((ref[col] / ref["reference_length"].clip(lower=1)).median())  # noqa: E731
+        by_resampler = group[group["resampler"] != reference].groupby("resampler", sort=False)["cer_minus_reference"].median()
+        worst = by_resampler.idxmax() if not by_resampler.empty else None
+        row = {
+            "condition": condition,
+            "clips": len(ref),
+            "reference_cer": float(ref["cer"].median()),
+            "script": per_char("script"),
+            "punctuation": per_char("punctuation_width"),
+            "colloquial": per_char("colloquial"),
+            "numerals": per_char("numerals"),
+            "hallucination": per_char("hallucination") if "hallucination" in ref else 0.0,
+            "real_errors": per_char("other"),
+            "worst_resampler": worst or "",
+            "worst_resampler_adds": float(by_resampler.max()) if worst else 0.0,
+            "downmix_adds": _downmix_adds(channels, ref["clip"]),
         }
-    )
-    for cause in CAUSES:
-        out[f"{cause}_rate"] = g[cause].sum() / length
-    best = out["cer"].iloc[0]
-    out.insert(3, "cer_vs_best", out["cer"] - best)
-    return out.loc[order].reset_index()
+        rows.append(row)
+    return pd.DataFrame(rows)
 
 
-def cause_chart(summary: pd.DataFrame):
-    """Stacked bars per resampler: the error rate each cause contributes.
+def _downmix_adds(channels: pd.DataFrame, clips) -> float:
+    """Median over the multichannel clips among ``clips``: mean down-mix CER minus the best channel's."""
+    if channels.empty:
+        return 0.0
+    adds = []
+    for clip in clips:
+        c = channels[channels["clip"] == clip]
+        if c.empty or not (c["choice"] == "mean").any():
+            continue
+        adds.append(float(c.loc[c["choice"] == "mean", "cer"].iloc[0] - c["cer"].min()))
+    return float(np.median(adds)) if adds else 0.0
 
-    Real errors ("other") sit at the bottom; what a lenient comparison
-    forgives (colloquial, numerals) and what even a strict one ignores
-    (script, punctuation/width) stack above.
+
+def _fmt(v: float) -> str:
+    return f"{v:.2f}"
+
+
+def _signed(v: float) -> str:
+    return f"{v:+.2f}"
+
+
+def verdicts(diagnosis: Diagnosis) -> list[str]:
+    """Plain-English answers, one per condition, then the down-mix and mislabelled-rate findings."""
+    runs, ref = diagnosis.runs, diagnosis.reference
+    summary = diagnosis.summary()
+    if summary.empty:
+        return ["Nothing was transcribed: no clip had a reference."]
+    col = diff_column(ref)
+    causes = diagnosis.causes().set_index("condition")
+    out = []
+    for condition, g in summary.groupby("condition", sort=False):
+        others = g[g["resampler"] != ref]
+        worse = others[others[col] >= CLEARLY_WORSE_CER].sort_values(col, ascending=False)
+        same = others[others[col].abs() <= SAME_CER]
+        n = int(g["clips"].max())
+        base = causes.loc[condition] if condition in causes.index else None
+        head = f"{condition} ({n} clip{'s' if n != 1 else ''}): "
+        if not worse.empty:
+            named = ", ".join(f"{r.resampler} ({_signed(getattr(r, col))})" for r in worse.itertuples())
+            text = f"the audio path matters: {named} {'is' if len(worse) == 1 else 'are'} clearly worse than {ref}"
+            if not same.empty:
+                text += f", while {', '.join(same['resampler'])} stay within {SAME_CER} of it"
+        elif len(same) == len(others):
+            text = f"the resampler does not matter: every resampler is within {SAME_CER} CER of {ref}"
+        else:
+            text = f"small resampler effects only (largest {_signed(others[col].max())} CER against {ref})"
+        if base is not None:
+            text += (
+                f". With {ref}, median strict CER is {_fmt(base['reference_cer'])}: real recognition errors {_fmt(base['real_errors'])}"
+                f", colloquial-vs-written {_fmt(base['colloquial'])}, numerals {_fmt(base['numerals'])}"
+                f", loops {_fmt(base['hallucination'])} per reference character"
+                f" (script and punctuation differences, {_fmt(base['script'] + base['punctuation'])} per character, are not counted)"
+            )
+        loops = int(g["looped"].sum())
+        if loops:
+            text += f". {loops} run{'s' if loops != 1 else ''} looped (flagged as hallucination)"
+        out.append(head + text + ".")
+    ch = diagnosis.channels
+    if not ch.empty:
+        for clip, c in ch.groupby("clip", sort=False):
+            mean = c[c["choice"] == "mean"]
+            best = c[c["best"]].iloc[0]
+            if mean.empty or best["choice"] == "mean":
+                continue
+            loss = float(mean["cer"].iloc[0] - best["cer"])
+            if loss < SAME_CER:
+                continue
+            findings = diagnosis.checks[clip].messages if clip in diagnosis.checks else []
+            why = f" ({'; '.join(findings)})" if findings else ""
+            out.append(f"Down-mix, {clip}: averaging the channels costs {_signed(loss)} CER against {best['choice']} alone{why}; transcribe {best['choice']}.")
+    mis = diagnosis.mislabelled()
+    if not mis.empty:
+        out.append(
+            f"A mislabelled sample rate (samples handed over as 16 kHz without resampling, audio {mis['duration_ratio'].min():g}–{mis['duration_ratio'].max():g}× too long) "
+            f"is catastrophic: median strict CER {_fmt(mis['cer'].median())} over {len(mis)} clips, shown apart from everything else."
+        )
+    return out
+
+
+# ----------------------------------------------------------------------------
+# Chart
+# ----------------------------------------------------------------------------
+
+
+def condition_chart(summary: pd.DataFrame, *, cap: float = CHART_CAP):
+    """Median strict CER per condition, one bar per resampler, capped at ``cap`` (raw value in the hover).
+
+    Mislabelled-rate runs are not in ``summary`` (see :func:`mislabelled_table`).
     """
     import plotly.graph_objects as go
 
-    from .scoring import CAUSE_COLOURS, CAUSE_LABELS
+    from .figures import resampler_colour
 
     fig = go.Figure()
-    for cause in ("other", "numerals", "colloquial", "script", "punctuation_width"):
-        fig.add_bar(x=summary["resampler"], y=summary[f"{cause}_rate"], name=CAUSE_LABELS.get(cause, cause), marker_color=CAUSE_COLOURS.get(cause))
-    fig.add_scatter(x=summary["resampler"], y=summary["cer"], mode="markers+lines", name="strict CER", marker=dict(color="black", size=9))
+    for resampler, g in summary.groupby("resampler", sort=False):
+        raw = g["median_cer"].to_numpy()
+        fig.add_bar(
+            x=g["condition"],
+            y=np.minimum(raw, cap),
+            name=resampler,
+            marker_color=resampler_colour(resampler),
+            customdata=np.stack([raw, g["looped"].to_numpy(), g["clips"].to_numpy()], axis=1),
+            hovertemplate=f"<b>{resampler}</b><br>%{{x}}<br>median strict CER %{{customdata[0]:.3f}}<br>looped runs %{{customdata[1]}} of %{{customdata[2]}}<extra></extra>",
+        )
     fig.update_layout(
-        barmode="stack",
-        title="Where the errors come from, per resampler (rate per reference character)",
-        yaxis_title="errors per reference character",
-        xaxis_title="resampler (cleanest first)",
-        legend_title="cause",
-        height=460,
+        barmode="group",
+        title=f"Median strict CER per condition and resampler (capped at {cap:g}; hover for the raw value)",
+        yaxis=dict(title="median strict CER", range=[0, cap * 1.05]),
+        xaxis_title="condition",
+        legend_title="resampler",
+        height=420,
+        margin=dict(l=60, r=20, t=60, b=60),
     )
     return fig
+
+
+def cause_chart(summary: pd.DataFrame, *, cap: float = CHART_CAP):
+    """Alias kept for notebooks: :func:`condition_chart`."""
+    return condition_chart(summary, cap=cap)

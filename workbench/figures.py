@@ -60,6 +60,36 @@ NYQUIST_LINE = {"color": "#00e5ff", "width": 1.5, "dash": "dash"}
 #: Mel-axis ticks (Hz) for log-mel figures.
 MEL_TICKS_HZ = (100, 250, 500, 1000, 2000, 4000, 8000)
 
+#: One fixed colour per registered resampler, by name (never by position, so a
+#: resampler keeps its colour in every chart): greens and blues for the
+#: quality methods, ambers for the common ones, reds for the bad ones.
+RESAMPLER_COLOURS = {
+    "soxr_vhq": "#1b7837",
+    "soxr_hq": "#5aae61",
+    "torchaudio_kaiser_best": "#2166ac",
+    "librosa_soxr_hq": "#4393c3",
+    "librosa_kaiser_best": "#92c5de",
+    "ffmpeg_soxr": "#35978f",
+    "torchaudio_default": "#e08214",
+    "scipy_poly": "#b35806",
+    "librosa_polyphase": "#fdb863",
+    "ffmpeg_swr": "#8073ac",
+    "linear": "#d6604d",
+    "naive_decimation": "#b2182b",
+    "mislabelled": "#67001f",
+}
+#: Colour for a name the table does not know.
+OTHER_COLOUR = "#777777"
+
+
+def resampler_colour(name: str) -> str:
+    """The fixed colour of a resampler (grey for an unknown name).
+
+    >>> resampler_colour("soxr_hq") != resampler_colour("naive_decimation")
+    True
+    """
+    return RESAMPLER_COLOURS.get(name, OTHER_COLOUR)
+
 FIGURE_HEIGHT = 420
 SUBPLOT_HEIGHT = 300
 

@@ -1,0 +1,277 @@
+"""The resampling diagnosis: honest summaries on constructed runs, and the lesson it must teach on real speech.
+
+The fast tests build run tables by hand, so every property of the summaries
+is checked against known answers. The slow ones run the whole main job on
+the bundled real Cantonese recordings (and on the shared real recordings when
+present) and assert what the report must show: clean speech forgives every
+resampler, energy above 8 kHz through an unfiltered one does not, mislabelled
+rates stand apart, and loops are flagged.
+"""
+
+from __future__ import annotations
+
+import csv
+import re
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from workbench import diagnosis as dg
+from workbench.datasets import bundled
+from workbench.reports import describe_data, run_demo
+
+STRESS = ("hiss", "cymbals", "whine", "music")
+MAX_REPORT_BYTES = 3_000_000
+
+
+def run_row(clip, condition, resampler, cer, *, recording="r1", looped=False, kind=None, length=20):
+    errors = round(cer * length)
+    return {
+        "clip": clip,
+        "recording": recording,
+        "condition": condition,
+        "resampler": resampler,
+        "kind": kind or {"soxr_vhq": "quality", "soxr_hq": "quality", "naive_decimation": "bad", "mislabelled": "mislabel"}.get(resampler, "common"),
+        "cer": cer,
+        "lenient_cer": cer,
+        "looped": looped,
+        "loop_evidence": "'按' repeated 40 times" if looped else "",
+        "text": "x",
+        "reference": "y" * length,
+        "reference_length": length,
+        "errors": errors,
+        "script": 1,
+        "punctuation_width": 0,
+        "numerals": 0,
+        "colloquial": 2,
+        "hallucination": errors if looped else 0,
+        "other": 0 if looped else errors,
+        "fallbacks": "",
+        "source": "",
+        "sample_rate": 48_000,
+        "channels": 1,
+        "duration_ratio": 3.0 if resampler == "mislabelled" else None,
+        "declared_rate": 16_000 if resampler == "mislabelled" else None,
+    }
+
+
+@pytest.fixture
+def constructed():
+    rows = []
+    for clip, rec in (("a_clean", "a"), ("b_clean", "b")):
+        rows += [run_row(clip, "clean", "soxr_vhq", 0.20, recording=rec), run_row(clip, "clean", "soxr_hq", 0.20, recording=rec), run_row(clip, "clean", "naive_decimation", 0.22, recording=rec)]
+        rows.append(run_row(clip, "clean", "mislabelled", 9.5, recording=rec, looped=True))
+    for clip, rec, naive in (("a_hiss", "a", 1.0), ("b_hiss", "b", 7.0)):
+        rows += [run_row(clip, "hiss", "soxr_vhq", 0.25, recording=rec), run_row(clip, "hiss", "soxr_hq", 0.20, recording=rec)]
+        rows.append(run_row(clip, "hiss", "naive_decimation", naive, recording=rec, looped=naive > 2))
+    return dg.Diagnosis(pd.DataFrame(rows))
+
+
+def test_summary_is_per_condition_with_medians_and_paired_differences(constructed):
+    s = constructed.summary()
+    assert list(dict.fromkeys(s["condition"])) == ["clean", "hiss"]
+    assert "mislabelled" not in set(s["resampler"]), "mislabelled runs have their own table"
+    naive = s[(s["condition"] == "hiss") & (s["resampler"] == "naive_decimation")].iloc[0]
+    assert naive["median_cer"] == pytest.approx(4.0) and naive["mean_cer"] == pytest.approx(4.0)
+    assert naive[dg.diff_column()] == pytest.approx(np.median([1.0 - 0.25, 7.0 - 0.25]))
+    assert naive["looped"] == 1
+    clean_naive = s[(s["condition"] == "clean") & (s["resampler"] == "naive_decimation")].iloc[0]
+    assert clean_naive[dg.diff_column()] == pytest.approx(0.02)
+
+
+def test_a_runaway_loop_does_not_rank_a_good_resampler_worst():
+    # One loop on soxr_hq: the mean says soxr_hq is worst; the median per condition must not.
+    rows = []
+    for i, (hq, naive) in enumerate(((0.2, 0.9), (0.2, 0.8), (14.0, 0.85))):
+        clip = f"c{i}"
+        rows += [run_row(clip, "hiss", "soxr_vhq", 0.2), run_row(clip, "hiss", "soxr_hq", hq, looped=hq > 2), run_row(clip, "hiss", "naive_decimation", naive)]
+    s = dg.Diagnosis(pd.DataFrame(rows)).summary().set_index("resampler")
+    assert s.loc["soxr_hq", "mean_cer"] > s.loc["naive_decimation", "mean_cer"]  # what a pooled mean would teach
+    assert s.loc["soxr_hq", "median_cer"] < s.loc["naive_decimation", "median_cer"]
+    assert s["median_cer"].idxmax() == "naive_decimation"
+    assert s.loc["soxr_hq", "looped"] == 1
+
+
+def test_verdicts_name_the_resamplers_that_matter_and_stand_mislabelled_apart(constructed):
+    v = constructed.verdicts()
+    hiss = next(x for x in v if x.startswith("hiss"))
+    clean = next(x for x in v if x.startswith("clean"))
+    assert "naive_decimation" in hiss and "clearly worse" in hiss and "1 run looped" in hiss
+    assert "does not matter" in clean
+    assert any("mislabelled sample rate" in x and "3×" in x for x in v)
+
+
+def test_cause_table_splits_the_reference_pipelines_errors(constructed):
+    causes = constructed.causes().set_index("condition")
+    assert causes.loc["clean", "reference_cer"] == pytest.approx(0.2)
+    assert causes.loc["clean", "colloquial"] == pytest.approx(2 / 20)
+    assert causes.loc["clean", "script"] == pytest.approx(1 / 20)
+    assert causes.loc["hiss", "worst_resampler"] == "naive_decimation"
+    assert causes.loc["hiss", "worst_resampler_adds"] == pytest.approx(np.median([0.75, 6.75]))
+
+
+def test_chart_caps_error_rates_at_one_and_keeps_the_raw_value_in_the_hover(constructed):
+    fig = dg.condition_chart(constructed.summary())
+    naive = next(t for t in fig.data if t.name == "naive_decimation")
+    assert max(naive.y) == pytest.approx(dg.CHART_CAP)
+    assert max(row[0] for row in naive.customdata) == pytest.approx(4.0)
+    assert {t.name for t in fig.data} == {"soxr_vhq", "soxr_hq", "naive_decimation"}
+    assert len({t.marker.color for t in fig.data}) == len(fig.data)
+
+
+def test_token_cap_grows_with_duration_up_to_whispers_limit():
+    assert dg.token_cap(0.5) < dg.token_cap(5.0) < dg.token_cap(20.0) <= dg.MAX_TOKENS
+    assert dg.token_cap(600.0) == dg.MAX_TOKENS
+
+
+def test_the_data_is_described_from_its_manifest():
+    about = describe_data([e for e in bundled() if e.language == "yue"])
+    assert about["kind"] == "real" and about["languages"] == ["yue"] and about["recordings"] == 2
+    assert "real Cantonese" in about["title"]
+    english = describe_data([e for e in bundled() if e.language == "en"])
+    assert english["kind"] == "synthetic" and "English" in english["title"]
+
+
+# ----------------------------------------------------------------------------
+# The main job on real speech (slow: every clip through every resampler)
+# ----------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory):
+    out = tmp_path_factory.mktemp("demo")
+    diagnosis, path = run_demo(out, progress=False)
+    return diagnosis, path
+
+
+def paired_vs(runs: pd.DataFrame, condition: str, resampler: str, against: str) -> float:
+    r = runs[runs["condition"] == condition].pivot_table(index="clip", columns="resampler", values="cer")
+    return float((r[resampler] - r[against]).median())
+
+
+@pytest.mark.slow
+def test_clean_speech_forgives_every_resampler(demo):
+    diagnosis, _ = demo
+    summary = diagnosis.summary()
+    clean = summary[summary["condition"].str.startswith("clean")]
+    assert not clean.empty
+    assert (clean[dg.diff_column()].abs() <= 0.05).all(), clean.to_string()
+
+
+@pytest.mark.slow
+def test_energy_above_8khz_through_an_unfiltered_resampler_destroys_accuracy(demo):
+    diagnosis, _ = demo
+    runs = diagnosis.runs
+    for condition in STRESS:
+        for bad in ("naive_decimation", "linear"):
+            assert paired_vs(runs, condition, bad, "soxr_hq") >= 0.15, f"{condition}: {bad} should be clearly worse than soxr_hq"
+        verdict = next(v for v in diagnosis.verdicts() if v.startswith(condition))
+        assert "naive_decimation" in verdict and "clearly worse" in verdict, verdict
+
+
+@pytest.mark.slow
+def test_no_quality_resampler_is_ranked_worst(demo):
+    diagnosis, _ = demo
+    for condition, g in diagnosis.summary().groupby("condition"):
+        worst = g.loc[g["median_cer"].idxmax()]
+        if worst["kind"] == "quality":
+            assert g["median_cer"].max() - g["median_cer"].min() <= 0.05, f"{condition}: {worst['resampler']} ranked worst"
+
+
+@pytest.mark.slow
+def test_mislabelled_rates_stand_apart_and_are_catastrophic(demo):
+    diagnosis, _ = demo
+    mis = diagnosis.mislabelled()
+    assert len(mis) >= 4 and (mis["duration_ratio"] > 2.5).all()
+    assert mis["cer"].median() > 0.8
+    assert "mislabelled" not in set(diagnosis.summary()["resampler"])
+
+
+@pytest.mark.slow
+def test_every_loop_is_flagged(demo):
+    diagnosis, _ = demo
+    runs = diagnosis.runs
+    runaway = runs[runs["text"].str.len() > 2 * runs["reference"].str.len()]
+    assert runaway["looped"].all(), runaway[["clip", "resampler", "text"]].to_string()
+    for _, row in runs[runs["looped"]].iterrows():
+        assert row["loop_evidence"], row["clip"]
+
+
+@pytest.mark.slow
+def test_the_inverted_down_mix_is_named_with_evidence_and_a_better_channel(demo):
+    diagnosis, _ = demo
+    ch = diagnosis.channels
+    inverted = ch[ch["clip"].str.contains("inverted")]
+    assert not inverted.empty
+    assert (inverted["correlation"] < -0.5).all() and (inverted["downmix_loss_db"] > 6).all()
+    best = inverted[inverted["best"]].iloc[0]
+    assert best["choice"] != "mean"
+    mean = inverted[inverted["choice"] == "mean"].iloc[0]
+    assert mean["cer"] - best["cer"] >= 0.15
+    assert any(v.startswith("Down-mix") and "inverted" in v for v in diagnosis.verdicts())
+    runs = diagnosis.runs
+    assert runs.loc[runs["clip"].str.contains("inverted"), "audio_causes"].str.contains("downmix_cancellation").all()
+
+
+@pytest.mark.slow
+def test_the_report_answers_first_fits_and_stays_small(demo):
+    diagnosis, path = demo
+    html = path.read_text(encoding="utf-8")
+    assert path.stat().st_size < MAX_REPORT_BYTES
+    visible = re.sub(r"<script.*?</script>", "", html, flags=re.S)
+    assert visible.index("The answer") < visible.index("Per condition and resampler") < visible.index("Clip by clip")
+    assert "seed" not in visible.lower() and '{"' not in visible, "no jargon, no raw JSON on the page"
+    assert "Noto Sans CJK" in html and "Microsoft JhengHei" in html
+    assert "max-width: 62rem" in html  # about 1000 px
+    assert "<details>" in visible
+    assert not re.search(r"<script[^>]+src=", html), "plotly.js is inlined: the page opens offline"
+    assert diagnosis.audio_path_clip and diagnosis.audio_path_clip.endswith(".mp3")
+    audio = diagnosis.audio_path.dropna(subset=["frames"])
+    assert audio["frames"].nunique() > 1 or audio["text"].nunique() > 1, "the decoder table should show a difference"
+    with open(path.with_name(path.stem + "-runs.csv"), newline="", encoding="utf-8") as f:
+        assert len(list(csv.DictReader(f))) == len(diagnosis.runs)
+
+
+@pytest.mark.slow
+def test_demo_diagnoses_a_users_own_folder(tmp_path):
+    folder = tmp_path / "my clips"
+    folder.mkdir()
+    for e in [e for e in bundled() if e.meta.get("condition") in ("clean", "whine")][:2]:
+        shutil.copy(e.path, folder / e.path.name)
+        (folder / e.path.with_suffix(".txt").name).write_text(e.reference, encoding="utf-8")
+    diagnosis, path = run_demo(tmp_path / "out", data=folder, language="yue", progress=False)
+    assert set(diagnosis.runs["condition"]) == {"as recorded"}
+    html = path.read_text(encoding="utf-8")
+    assert "Cantonese" in html and "2 clips" in html
+
+
+def test_demo_refuses_an_unwritable_output_before_any_work(tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    with pytest.raises(Exception, match="cannot write the report"):
+        run_demo(blocker / "sub", progress=False)
+
+
+@pytest.mark.slow
+def test_shared_real_english_clean_forgives_every_resampler(shared_audio, shared_manifest):
+    from workbench.datasets import read_manifest
+
+    entries = [e for e in read_manifest(shared_audio / "manifest.csv") if e.language == "en"]
+    d = dg.diagnose(entries, ("soxr_vhq", "soxr_hq", "torchaudio_default", "naive_decimation"), mislabelled=False, audio_path_clip=None, progress=False)
+    s = d.summary()
+    assert (s[dg.diff_column()].abs() <= 0.05).all(), s.to_string()
+    ch = d.channels
+    assert set(ch["choice"]) >= {"mean", "channel 0", "channel 1"}
+
+
+def test_folder_without_manifest_needs_a_language(tmp_path):
+    from workbench.reports import load_demo_data
+
+    (tmp_path / "a.wav").write_bytes(b"")
+    with pytest.raises(Exception, match="--language"):
+        load_demo_data(tmp_path)
+    with pytest.raises(Exception, match="no such manifest or folder"):
+        load_demo_data(Path(tmp_path) / "missing")
