@@ -7,6 +7,7 @@ import os
 import shutil
 import subprocess
 import sys
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -18,8 +19,8 @@ from workbench.engines import EngineOutput, LanguageNotSupportedError, Segment  
 from workbench.errors import WorkbenchError  # noqa: E402
 from workbench.languages import UnknownLanguageError, is_character_language, normalise_language  # noqa: E402
 from workbench.models import ModelFilesError, ModelNotAvailableError, resolve_model  # noqa: E402
-from workbench.options import OptionsError, TranscriptionOptions  # noqa: E402
-from workbench.transcription import TranscriptionWarning, transcribe  # noqa: E402
+from workbench.options import OptionsError, TranscriptionOptions, temperature_schedule  # noqa: E402
+from workbench.transcription import TranscriptionWarning, transcribe, transcribe_batch  # noqa: E402
 
 from .conftest import ROOT  # noqa: E402
 
@@ -61,7 +62,23 @@ def test_auto_and_unknown_languages():
 
 @pytest.mark.parametrize(
     ("field", "value", "message"),
-    [("beam_size", 0, "beam_size"), ("chunk_length_s", 45, "at most 30 s"), ("timestamps", "char", "timestamps"), ("device", "tpu", "device"), ("max_new_tokens", 1000, "max_new_tokens")],
+    [
+        ("beam_size", 0, "beam_size"),
+        ("chunk_length_s", 45, "at most 30 s"),
+        ("timestamps", "char", "timestamps"),
+        ("device", "tpu", "device"),
+        ("max_new_tokens", 1000, "max_new_tokens"),
+        ("temperature_increment", -0.2, r"temperature_increment must be between 0 \(no fallback\) and 1"),
+        ("temperature_increment", 1.5, "temperature_increment"),
+        ("temperature_increment", None, "temperature_increment"),
+        ("compression_ratio_threshold", 0, r"compression_ratio_threshold must be a number above 0 .*or None"),
+        ("compression_ratio_threshold", "2.4", "compression_ratio_threshold"),
+        ("log_prob_threshold", 0.5, r"log_prob_threshold must be a number <= 0"),
+        ("no_speech_threshold", 1.5, r"no_speech_threshold must be a probability between 0 and 1"),
+        ("no_speech_threshold", True, "no_speech_threshold"),
+        ("condition_on_previous_text", "yes", "condition_on_previous_text must be True or False"),
+        ("vad_filter", 1, "vad_filter must be True or False"),
+    ],
 )
 def test_bad_options_are_named(field, value, message):
     with pytest.raises(OptionsError, match=message):
@@ -71,6 +88,263 @@ def test_bad_options_are_named(field, value, message):
 def test_unknown_keyword_is_rejected_before_any_work():
     with pytest.raises(OptionsError, match="unknown option.*beam_width"):
         transcribe((np.zeros(16000, np.float32), 16000), beam_width=3)
+
+
+# --------------------------------------------------------------------------
+# Safeguards against hallucination and repetition loops
+# --------------------------------------------------------------------------
+
+WEATHER = ROOT / "data" / "en_weather_44k.flac"
+SAFEGUARDS = ("temperature_increment", "compression_ratio_threshold", "log_prob_threshold", "no_speech_threshold", "condition_on_previous_text", "vad_filter")
+
+
+def test_safeguards_default_to_whispers_own():
+    o = TranscriptionOptions()
+    assert (o.temperature, o.temperature_increment) == (0.0, 0.2)
+    assert (o.compression_ratio_threshold, o.log_prob_threshold, o.no_speech_threshold) == (2.4, -1.0, 0.6)
+    assert o.condition_on_previous_text is True and o.vad_filter is False
+    assert o.temperatures == (0.0, 0.2, 0.4, 0.6, 0.8, 1.0)  # openai-whisper's schedule
+    assert set(SAFEGUARDS) <= set(o.to_dict())  # recorded with every result
+    off = TranscriptionOptions(compression_ratio_threshold=None, log_prob_threshold=None, no_speech_threshold=None, temperature_increment=0)
+    assert off.temperatures == (0.0,)
+
+
+@pytest.mark.parametrize(
+    ("temperature", "increment", "expected"),
+    [(0.0, 0.2, (0.0, 0.2, 0.4, 0.6, 0.8, 1.0)), (0.0, 0.0, (0.0,)), (0.3, 0.2, (0.3, 0.5, 0.7, 0.9)), (0.5, 0.25, (0.5, 0.75, 1.0)), (0.0, 1.0, (0.0, 1.0)), (1.0, 0.2, (1.0,)), (1.5, 0.2, (1.5,))],
+)
+def test_temperature_schedule(temperature, increment, expected):
+    assert temperature_schedule(temperature, increment) == expected
+    assert TranscriptionOptions(temperature=temperature, temperature_increment=increment).temperatures == expected
+
+
+def test_vad_filter_with_transformers_is_refused_before_any_work(monkeypatch):
+    monkeypatch.setattr("workbench.transcription.resolve_model", lambda *a, **k: pytest.fail("no model should be resolved"))
+    with pytest.raises(OptionsError, match=r"vad_filter=True needs the faster-whisper engine.*engine='faster-whisper'"):
+        transcribe((np.zeros(16000, np.float32), 16000), engine="transformers", vad_filter=True)
+    with pytest.raises(OptionsError, match="vad_filter=True needs the faster-whisper engine"):
+        transcribe_batch([(np.zeros(16000, np.float32), 16000)], engine="transformers", vad_filter=True)
+
+
+class _Recorder:
+    """Stands in for a library call: records its keyword arguments and returns ``result``."""
+
+    def __init__(self, result):
+        self.calls, self.result = [], result
+
+    def __call__(self, *args, **kwargs):
+        self.calls.append(kwargs)
+        return self.result(*args, **kwargs) if callable(self.result) else self.result
+
+
+def _fw_segment(text="hi", seek=0, start=0.0, end=1.0, tokens=(1, 2), temperature=0.0, avg_logprob=-0.3, compression_ratio=1.1, no_speech_prob=0.01):
+    return SimpleNamespace(
+        text=text, seek=seek, start=start, end=end, tokens=list(tokens), words=None, temperature=temperature, avg_logprob=avg_logprob, compression_ratio=compression_ratio, no_speech_prob=no_speech_prob
+    )
+
+
+def _fake_faster_whisper(per_file):
+    """A FasterWhisperEngine whose WhisperModel is a recorder (nothing loaded)."""
+    eng = engines.FasterWhisperEngine.__new__(engines.FasterWhisperEngine)
+    tokenizer = SimpleNamespace(token_to_id=lambda tok: 50257, decode=lambda ids: " ".join(f"w{t}" for t in ids))
+    eng.device, eng.model = "cpu", SimpleNamespace(
+        transcribe=per_file, feature_extractor=SimpleNamespace(hop_length=160), frames_per_second=100, hf_tokenizer=tokenizer, encode=lambda f: f
+    )
+    return eng
+
+
+def test_faster_whisper_receives_the_safeguards():
+    import inspect
+
+    from faster_whisper import BatchedInferencePipeline, WhisperModel
+
+    per_file = _Recorder(lambda audio, **k: (iter([_fw_segment(temperature=0.4)]), SimpleNamespace(language="en", language_probability=0.9)))
+    eng = _fake_faster_whisper(per_file)
+    opts = TranscriptionOptions(language="en", temperature_increment=0.5, compression_ratio_threshold=2.0, log_prob_threshold=-0.8, no_speech_threshold=0.5, condition_on_previous_text=False, vad_filter=True)
+    out = eng.transcribe(np.zeros(16000, np.float32), opts)
+    sent = per_file.calls[-1]
+    assert sent["temperature"] == [0.0, 0.5, 1.0]
+    assert (sent["compression_ratio_threshold"], sent["log_prob_threshold"], sent["no_speech_threshold"]) == (2.0, -0.8, 0.5)
+    assert sent["condition_on_previous_text"] is False and sent["vad_filter"] is True
+    assert set(sent) <= set(inspect.signature(WhisperModel.transcribe).parameters)  # real parameter names
+    assert out.segments[0].temperature == 0.4 and out.segments[0].avg_logprob == -0.3 and out.segments[0].no_speech_prob == 0.01
+    eng.transcribe(np.zeros(16000, np.float32), TranscriptionOptions(language="en"))
+    sent = per_file.calls[-1]
+    assert sent["temperature"] == [0.0, 0.2, 0.4, 0.6, 0.8, 1.0] and sent["condition_on_previous_text"] is True and sent["vad_filter"] is False
+    assert (sent["compression_ratio_threshold"], sent["log_prob_threshold"], sent["no_speech_threshold"]) == (2.4, -1.0, 0.6)
+    for name in ("temperature", "compression_ratio_threshold", "log_prob_threshold", "no_speech_threshold", "vad_filter"):
+        assert name in inspect.signature(BatchedInferencePipeline.transcribe).parameters
+
+
+def test_batched_faster_whisper_judges_each_window_as_the_per_file_decoder_does(monkeypatch):
+    """BatchedInferencePipeline has no fallback and no silence check: a repetitive window is decoded again on its own, a silent one dropped."""
+    import faster_whisper
+
+    def batched_result(audio, clip_timestamps, **kwargs):
+        seeks = [int(int(b["start"] * 16000) / 16000 * 100) for b in clip_timestamps]
+        return iter(
+            [
+                _fw_segment("loop", seeks[0], tokens=[7] * 60),  # a repetition loop: w7 w7 w7 ...
+                _fw_segment("fine", seeks[1], tokens=range(10, 22)),
+                _fw_segment("ghost", seeks[2], no_speech_prob=0.9, avg_logprob=-1.5),  # silence
+                _fw_segment("quiet but sure", seeks[3], no_speech_prob=0.9, avg_logprob=-0.2),  # confident text is kept
+            ]
+        ), None
+
+    batched = _Recorder(batched_result)
+    monkeypatch.setattr(faster_whisper, "BatchedInferencePipeline", lambda model: SimpleNamespace(transcribe=batched))
+    per_file = _Recorder(lambda audio, **k: (iter([_fw_segment("redone", temperature=0.4)]), None))
+    eng = _fake_faster_whisper(per_file)
+    clips = [np.full(8000, 0.1, np.float32) for _ in range(4)]
+    outs = eng.transcribe_many(clips, TranscriptionOptions(language="en", batch_size=4))
+    assert [o.text for o in outs] == ["redone", "fine", "", "quiet but sure"]
+    assert outs[0].segments[0].temperature == 0.4  # the fallback's temperature, recorded
+    assert len(per_file.calls) == 1 and per_file.calls[0]["temperature"] == [0.0, 0.2, 0.4, 0.6, 0.8, 1.0]
+    assert per_file.calls[0]["condition_on_previous_text"] is False and per_file.calls[0]["vad_filter"] is False
+    sent = batched.calls[0]
+    assert (sent["compression_ratio_threshold"], sent["log_prob_threshold"], sent["no_speech_threshold"], sent["vad_filter"]) == (2.4, -1.0, 0.6, False)
+    # without a fallback schedule the loop is kept, as the per-file decoder keeps it; without a no-speech threshold nothing is dropped
+    outs = eng.transcribe_many(clips, TranscriptionOptions(language="en", batch_size=4, temperature_increment=0, no_speech_threshold=None))
+    assert [o.text for o in outs] == ["loop", "fine", "ghost", "quiet but sure"] and len(per_file.calls) == 1
+
+
+def test_judged_silent_follows_the_options():
+    seg = SimpleNamespace(no_speech_prob=0.7, avg_logprob=-1.2)
+    assert engines._judged_silent(seg, TranscriptionOptions())
+    assert not engines._judged_silent(seg, TranscriptionOptions(no_speech_threshold=0.8))
+    assert not engines._judged_silent(seg, TranscriptionOptions(log_prob_threshold=-1.5))
+    assert engines._judged_silent(seg, TranscriptionOptions(log_prob_threshold=None))  # the no-speech probability alone
+    assert not engines._judged_silent(seg, TranscriptionOptions(no_speech_threshold=None))
+
+
+def test_transformers_receives_the_safeguards():
+    import inspect
+
+    from transformers import WhisperForConditionalGeneration
+
+    eng = engines.TransformersEngine.__new__(engines.TransformersEngine)
+    eng.pipe = _Recorder({"text": " hi", "chunks": [{"timestamp": (0.0, 1.0), "text": " hi"}]})
+    out = eng.transcribe(np.zeros(16000, np.float32), TranscriptionOptions(language="en", beam_size=2))
+    sent = eng.pipe.calls[-1]["generate_kwargs"]
+    assert sent["temperature"] == (0.0, 0.2, 0.4, 0.6, 0.8, 1.0) and sent["num_beams"] == 2
+    assert (sent["compression_ratio_threshold"], sent["logprob_threshold"], sent["no_speech_threshold"]) == (2.4, -1.0, 0.6)
+    assert sent["condition_on_prev_tokens"] is True
+    generate = inspect.signature(WhisperForConditionalGeneration.generate).parameters
+    assert {"temperature", "compression_ratio_threshold", "logprob_threshold", "no_speech_threshold", "condition_on_prev_tokens"} <= set(generate)
+    assert any(n.startswith("condition_on_previous_text: no effect") for n in out.notes)
+    assert out.segments[0].temperature is None  # the pipeline does not report the window statistics
+    # transformers judges silence by the no-speech probability and the log-prob together: without the one, the other is left out, and said so
+    out = eng.transcribe(np.zeros(16000, np.float32), TranscriptionOptions(language="en", log_prob_threshold=None, compression_ratio_threshold=None, temperature_increment=0))
+    sent = eng.pipe.calls[-1]["generate_kwargs"]
+    assert sent["temperature"] == (0.0,)
+    assert not {"logprob_threshold", "no_speech_threshold", "compression_ratio_threshold"} & set(sent)
+    assert any(n.startswith("no_speech_threshold: not applied") for n in out.notes)
+    with pytest.raises(OptionsError, match="vad_filter"):
+        eng.transcribe(np.zeros(16000, np.float32), TranscriptionOptions(language="en", vad_filter=True))
+
+
+@pytest.mark.parametrize("engine", ["transformers", "faster-whisper"])
+def test_safeguards_reach_the_real_model_and_are_recorded(engine, monkeypatch):
+    custom = dict(temperature_increment=0.25, compression_ratio_threshold=2.2, log_prob_threshold=-0.9, no_speech_threshold=0.55, condition_on_previous_text=False)
+    ref = resolve_model("embedded", engine=engine)
+    loaded, _ = engines.get_engine(engine, ref, "cpu", "float32" if engine == "transformers" else "int8")
+    inner = loaded.model
+    call = "generate" if engine == "transformers" else "transcribe"
+    spy = _Recorder(getattr(inner, call))
+    monkeypatch.setattr(inner, call, spy)
+    t = transcribe(WEATHER, engine=engine, language="en", beam_size=1, device="cpu", compute_type="int8", **custom)
+    assert "weather" in t.text.lower()
+    assert {k: t.settings[k] for k in custom} == custom
+    assert t.settings["temperatures"] == [0.0, 0.25, 0.5, 0.75, 1.0]
+    sent = spy.calls[-1]
+    if engine == "transformers":
+        assert sent["temperature"] == (0.0, 0.25, 0.5, 0.75, 1.0)
+        assert (sent["compression_ratio_threshold"], sent["logprob_threshold"], sent["no_speech_threshold"], sent["condition_on_prev_tokens"]) == (2.2, -0.9, 0.55, False)
+        assert any("not reported by the transformers pipeline" in n for n in t.settings["safeguard_notes"])
+    else:
+        assert sent["temperature"] == [0.0, 0.25, 0.5, 0.75, 1.0]
+        assert (sent["compression_ratio_threshold"], sent["log_prob_threshold"], sent["no_speech_threshold"], sent["condition_on_previous_text"]) == (2.2, -0.9, 0.55, False)
+        s = t.segments[0]
+        assert s.temperature == 0.0 and s.avg_logprob > -0.9 and 0 < s.compression_ratio < 2.2 and 0 <= s.no_speech_prob < 0.55
+        assert t.settings["safeguard_notes"] == []
+    json.loads(t.to_json())
+
+
+def test_transformers_fallback_breaks_a_repetition_loop_on_a_short_clip():
+    """Beam search on 3 s of silence loops; the compression-ratio check sends that window to a higher temperature."""
+    import torch
+
+    silence = (np.zeros(3 * 16000, np.float32), 16000)
+    kwargs = dict(engine="transformers", language="en", beam_size=5, timestamps="none", max_new_tokens=48, device="cpu")
+    looped = transcribe(silence, temperature_increment=0, **kwargs)
+    assert _gzip_ratio(looped.text) > 2.4  # the loop the safeguard exists for
+    torch.manual_seed(0)
+    t = transcribe(silence, **kwargs)
+    assert _gzip_ratio(t.text) <= 2.4 and len(t.text) < len(looped.text)
+
+
+def _gzip_ratio(text: str) -> float:
+    import zlib
+
+    data = text.encode("utf-8")
+    return len(data) / len(zlib.compress(data)) if data else 0.0
+
+
+def test_vad_filter_skips_leading_silence():
+    from workbench.audio import load_audio
+
+    speech = load_audio(WEATHER).resample(16_000).mono.astype(np.float32)
+    lead = (np.concatenate([np.zeros(4 * 16_000, np.float32), speech]), 16_000)
+    kwargs = dict(engine="faster-whisper", language="en", beam_size=1, timestamps="word", device="cpu")
+    alone = transcribe(lead, vad_filter=True, **kwargs)
+    assert "weather" in alone.text.lower() and alone.settings["vad_filter"] is True
+    assert 3.5 <= alone.segments[0].start and alone.segments[-1].end <= 7.3  # times on the original audio, not the trimmed one
+    assert all(3.5 <= w.start <= w.end <= 7.3 for s in alone.segments for w in s.words)
+    batched = transcribe_batch([lead, (speech, 16_000)], batch_size=2, vad_filter=True, **kwargs)
+    assert batched[0].text == alone.text
+    assert batched[0].segments[0].start == pytest.approx(alone.segments[0].start, abs=0.3)
+    assert "weather" in batched[1].text.lower() and batched[1].segments[0].start < 1
+    windows = transcribe(lead, vad_filter=True, batch_size=2, **kwargs)  # BatchedInferencePipeline's VAD windows
+    assert "weather" in windows.text.lower() and windows.segments[0].start >= 3.5
+    nothing = transcribe((np.zeros(2 * 16_000, np.float32), 16_000), vad_filter=True, **kwargs)
+    assert nothing.text == "" and nothing.segments == []
+
+
+def test_cli_maps_the_safeguard_flags(monkeypatch, capsys):
+    import argparse
+    import warnings
+
+    from workbench import cli
+
+    seen = []
+
+    class Done:
+        text = "ok"
+
+        def to_dict(self):
+            return {"text": "ok"}
+
+    monkeypatch.setattr(warnings, "showwarning", warnings.showwarning)  # cli.main replaces it
+    monkeypatch.setattr("workbench.transcription.transcribe", lambda path, model, engine, **options: seen.append(options) or Done())
+    argv = ["transcribe", "a.wav", "--temperature-increment", "0", "--compression-ratio-threshold", "none", "--log-prob-threshold", "-0.5"]
+    argv += ["--no-speech-threshold", "0.7", "--no-condition-on-previous-text", "--vad-filter", "--engine", "faster-whisper"]
+    assert cli.main(argv) == 0
+    assert seen[-1] == dict(temperature_increment=0.0, compression_ratio_threshold=None, log_prob_threshold=-0.5, no_speech_threshold=0.7, condition_on_previous_text=False, vad_filter=True)
+    assert cli.main(["transcribe", "a.wav"]) == 0
+    assert not set(SAFEGUARDS) & set(seen[-1])  # not given: the options' own defaults
+    capsys.readouterr()
+    sub = next(a for a in cli.build_parser()._actions if isinstance(a, argparse._SubParsersAction)).choices["transcribe"]
+    helps = {a.option_strings[0]: a.help for a in sub._actions if a.option_strings}
+    defaults = TranscriptionOptions()
+    for flag, name in [
+        ("--temperature-increment", "temperature_increment"),
+        ("--compression-ratio-threshold", "compression_ratio_threshold"),
+        ("--log-prob-threshold", "log_prob_threshold"),
+        ("--no-speech-threshold", "no_speech_threshold"),
+    ]:
+        assert f"(default: {getattr(defaults, name)})" in helps[flag], flag
+    assert "(default: conditioned" in helps["--no-condition-on-previous-text"] and defaults.condition_on_previous_text
+    assert "(default: off)" in helps["--vad-filter"] and not defaults.vad_filter
 
 
 # --------------------------------------------------------------------------

@@ -8,17 +8,16 @@ so a loaded engine is reused (see :func:`get_engine`).
 from __future__ import annotations
 
 import contextlib
-import functools
 import math
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
 from .audio import SAMPLE_RATE
 from .errors import WorkbenchError
 from .models import ModelRef
-from .options import TranscriptionOptions
+from .options import TranscriptionOptions, check_engine_options
 
 #: Seconds of audio used to detect the language (one Whisper window).
 DETECT_SECONDS = 30.0
@@ -50,12 +49,34 @@ class Word:
 
 @dataclass
 class Segment:
-    """A stretch of transcript with its times in seconds."""
+    """A stretch of transcript with its times in seconds.
+
+    The decoding statistics are those of the 30-s window the segment was
+    decoded in (None where the engine does not report them: the
+    transformers pipeline never does).
+
+    Attributes
+    ----------
+    temperature : float or None
+        The temperature the window's text was decoded at; above the
+        requested ``temperature`` when the window needed the fallback.
+    avg_logprob : float or None
+        Average log-probability of the window's tokens.
+    compression_ratio : float or None
+        gzip compression ratio of the text (high: repetitive): the whole
+        window's, or in a batch decoded side by side, the segment's own.
+    no_speech_prob : float or None
+        Probability of the window's no-speech token.
+    """
 
     start: float | None
     end: float | None
     text: str
     words: list[Word] = field(default_factory=list)
+    temperature: float | None = None
+    avg_logprob: float | None = None
+    compression_ratio: float | None = None
+    no_speech_prob: float | None = None
 
 
 @dataclass
@@ -64,6 +85,8 @@ class EngineOutput:
     segments: list[Segment]
     language: str | None
     language_probability: float | None
+    #: Safeguard options that did not apply as asked on this path, each with why.
+    notes: list[str] = field(default_factory=list)
 
 
 def _torch_dtype(name: str):
@@ -152,9 +175,27 @@ class TransformersEngine:
         return found
 
     def _generate_kwargs(self, opts: TranscriptionOptions, language: str) -> dict:
-        generate = {"language": language, "task": opts.task, "num_beams": opts.beam_size}
-        if opts.temperature > 0:
-            generate.update(do_sample=True, temperature=opts.temperature)
+        """``generate()`` arguments; Whisper's own generate applies the safeguards to every window, short clips included.
+
+        Each temperature above 0 samples (one sample, with ``num_beams=1``);
+        ``no_speech_threshold`` only works together with ``logprob_threshold``
+        there, so without a log-prob threshold it is left out (see
+        :func:`transformers_safeguard_notes`).
+        """
+        check_engine_options(self.name, opts)
+        generate = {
+            "language": language,
+            "task": opts.task,
+            "num_beams": opts.beam_size,
+            "temperature": opts.temperatures,
+            "condition_on_prev_tokens": opts.condition_on_previous_text,
+        }
+        if opts.compression_ratio_threshold is not None:
+            generate["compression_ratio_threshold"] = opts.compression_ratio_threshold
+        if opts.log_prob_threshold is not None:
+            generate["logprob_threshold"] = opts.log_prob_threshold
+            if opts.no_speech_threshold is not None:
+                generate["no_speech_threshold"] = opts.no_speech_threshold
         if opts.max_new_tokens:
             generate["max_new_tokens"] = opts.max_new_tokens
         if opts.initial_prompt:
@@ -173,9 +214,10 @@ class TransformersEngine:
             segments = [Segment(c["timestamp"][0], c["timestamp"][1], c["text"]) for c in chunks]
         else:
             segments = [Segment(0.0, duration, out["text"])]
-        return EngineOutput(out["text"].strip(), segments, language, prob)
+        return EngineOutput(out["text"].strip(), segments, language, prob, transformers_safeguard_notes(opts))
 
     def transcribe(self, audio: np.ndarray, opts: TranscriptionOptions) -> EngineOutput:
+        check_engine_options(self.name, opts)
         language, prob = opts.language, None
         if language is None:
             language, prob = self.detect_language(audio)
@@ -213,7 +255,15 @@ class TransformersEngine:
         -------
         list of EngineOutput
             In the order of ``clips``.
+
+        Notes
+        -----
+        In a batch, transformers 5.x sets up its no-speech detection once,
+        for the whole batch: a clip decoded again at a fallback temperature
+        may be judged silent by another clip's no-speech probability.
+        Per-file transcription (``batch_size=1``) is not affected.
         """
+        check_engine_options(self.name, opts)
         outputs: list[EngineOutput | None] = [None] * len(clips)
         short, long = _split_by_length(clips, opts.chunk_length_s)
         for i in long:
@@ -230,6 +280,30 @@ class TransformersEngine:
 
 #: ``TranscriptionOptions.timestamps`` as the transformers pipeline's ``return_timestamps``.
 _PIPELINE_TIMESTAMPS = {"none": False, "segment": True, "word": "word"}
+
+
+def transformers_safeguard_notes(opts: TranscriptionOptions) -> list[str]:
+    """How the transformers engine's safeguards differ from what ``opts`` asks, one line each.
+
+    Whisper's ``generate()`` applies the temperature fallback and the
+    compression-ratio, log-prob and no-speech checks to every window,
+    short clips included; these are the differences from openai-whisper
+    and faster-whisper that remain.
+    """
+    notes = []
+    if opts.condition_on_previous_text:
+        notes.append(
+            "condition_on_previous_text: no effect with transformers: the pipeline decodes every window on its own "
+            "(a clip up to 30 s is one window; longer audio is cut into overlapping chunk_length_s chunks)"
+        )
+    if opts.no_speech_threshold is not None and opts.log_prob_threshold is None:
+        notes.append("no_speech_threshold: not applied with transformers without a log_prob_threshold (its generate() judges silence by both)")
+    if len(opts.temperatures) > 1:
+        notes.append("temperature fallback: transformers draws one sample per fallback temperature (openai-whisper and faster-whisper keep the best of 5)")
+    if opts.compression_ratio_threshold is not None and len(opts.temperatures) > 1:
+        notes.append("compression_ratio_threshold: transformers measures the compression of the window's token ids, not of its text, so ratios differ from faster-whisper's")
+    notes.append("segment statistics (temperature, avg_logprob, compression_ratio, no_speech_prob): not reported by the transformers pipeline")
+    return notes
 
 
 @contextlib.contextmanager
@@ -324,36 +398,129 @@ class FasterWhisperEngine:
         language, prob, _ = self.model.detect_language(audio[: int(DETECT_SECONDS * SAMPLE_RATE)])
         return language, float(prob)
 
-    def transcribe(self, audio: np.ndarray, opts: TranscriptionOptions, progress=None) -> EngineOutput:
-        common = dict(
-            language=opts.language,
+    def _decode_kwargs(self, opts: TranscriptionOptions) -> dict:
+        """Arguments ``WhisperModel.transcribe`` and ``BatchedInferencePipeline.transcribe`` share."""
+        return dict(
             task=opts.task,
             beam_size=opts.beam_size,
-            temperature=opts.temperature,
+            temperature=list(opts.temperatures),
+            compression_ratio_threshold=opts.compression_ratio_threshold,
+            log_prob_threshold=opts.log_prob_threshold,
+            no_speech_threshold=opts.no_speech_threshold,
             initial_prompt=opts.initial_prompt,
             word_timestamps=opts.timestamps == "word",
+            without_timestamps=opts.timestamps == "none",
             max_new_tokens=opts.max_new_tokens,
-            chunk_length=int(opts.chunk_length_s),
-            vad_filter=False,
         )
-        if opts.batch_size > 1:
-            from faster_whisper import BatchedInferencePipeline
 
-            duration = len(audio) / SAMPLE_RATE
-            windows = [{"start": s, "end": min(s + opts.chunk_length_s, duration)} for s in np.arange(0, duration, opts.chunk_length_s)]
-            segs, info = BatchedInferencePipeline(self.model).transcribe(
-                audio, batch_size=opts.batch_size, clip_timestamps=windows, without_timestamps=opts.timestamps == "none", **common
-            )
-        else:
-            segs, info = self.model.transcribe(audio, without_timestamps=opts.timestamps == "none", condition_on_previous_text=True, **common)
-        segments = []
-        for s in segs:
-            words = [Word(w.start, w.end, w.word, w.probability) for w in (s.words or [])]
-            segments.append(Segment(s.start, s.end, s.text, words))
+    def _transcribe_file(self, audio: np.ndarray, opts: TranscriptionOptions, language: str | None, condition: bool, vad: bool):
+        """``WhisperModel.transcribe``: window after window, each with the temperature fallback and the silence check."""
+        return self.model.transcribe(
+            audio, language=language, chunk_length=int(opts.chunk_length_s), condition_on_previous_text=condition, vad_filter=vad, **self._decode_kwargs(opts)
+        )
+
+    def transcribe(self, audio: np.ndarray, opts: TranscriptionOptions, progress=None) -> EngineOutput:
+        """Transcribe ``audio``: window by window with ``WhisperModel``, or with ``batch_size`` > 1 its windows side by side.
+
+        Batched, the windows are ``chunk_length_s`` slices of the audio (with
+        ``vad_filter``, its speech, merged into windows of at most
+        ``chunk_length_s`` as ``BatchedInferencePipeline`` does), decoded by
+        :meth:`_decode_windows`; no window is conditioned on the one before.
+        """
+        duration = len(audio) / SAMPLE_RATE
+        if opts.batch_size > 1:
+            out = self._transcribe_windows(audio, opts)
             if progress is not None:
-                progress(min(s.end, len(audio) / SAMPLE_RATE))
-        text = "".join(s.text for s in segments).strip()
-        return EngineOutput(text, segments, info.language, float(info.language_probability) if opts.language is None else None)
+                for s in out.segments:
+                    progress(min(s.end, duration))
+            return out
+        segs, info = self._transcribe_file(audio, opts, opts.language, opts.condition_on_previous_text, opts.vad_filter)
+        segments = []
+        for s in segs:  # segments come as they are decoded
+            segments.append(_segment(s))
+            if progress is not None:
+                progress(min(segments[-1].end, duration))
+        prob = float(info.language_probability) if opts.language is None else None
+        return EngineOutput("".join(s.text for s in segments).strip(), segments, info.language, prob)
+
+    def _transcribe_windows(self, audio: np.ndarray, opts: TranscriptionOptions) -> EngineOutput:
+        from faster_whisper.transcribe import restore_speech_timestamps
+        from faster_whisper.vad import VadOptions, collect_chunks, get_speech_timestamps
+
+        speech = None
+        if opts.vad_filter:
+            # BatchedInferencePipeline's own VAD settings: speech merged into windows of at most chunk_length_s
+            speech = get_speech_timestamps(audio, VadOptions(max_speech_duration_s=opts.chunk_length_s, min_silence_duration_ms=160))
+            windows, meta = collect_chunks(audio, speech, max_duration=opts.chunk_length_s) if speech else ([], [])
+            offsets = [float(m["offset"]) for m in meta]
+        else:
+            step = int(round(opts.chunk_length_s * SAMPLE_RATE))
+            windows = [audio[s0 : s0 + step] for s0 in range(0, len(audio), step)]
+            offsets = [s0 / SAMPLE_RATE for s0 in range(0, len(audio), step)]
+        language, prob = opts.language, None
+        if language is None:
+            language, prob = self.detect_language(windows[0] if windows else audio)
+        segments = []
+        for offset, decoded in zip(offsets, self._decode_windows(windows, language, opts, encoder_batch=opts.batch_size)):
+            segments += [_shifted(s, offset) for s in decoded]
+        if speech:
+            segments = list(restore_speech_timestamps(segments, speech, SAMPLE_RATE))
+        notes = []
+        if opts.condition_on_previous_text and len(windows) > 1:
+            notes.append("condition_on_previous_text: no effect with batch_size > 1: the windows are decoded side by side, none conditioned on the one before")
+        return EngineOutput("".join(s.text for s in segments).strip(), segments, language, prob, notes)
+
+    def _decode_windows(self, windows: list[np.ndarray], language: str, opts: TranscriptionOptions, encoder_batch: int) -> list[list[Segment]]:
+        """Decode each window (at most 30 s) as one Whisper window, ``opts.batch_size`` at a time.
+
+        ``BatchedInferencePipeline`` decodes at the first temperature only and
+        keeps every window, so its results are judged here as
+        ``WhisperModel.transcribe`` judges its own: a window that fails the
+        compression-ratio or log-prob check (and is not silence) is decoded
+        again on its own by ``WhisperModel.transcribe``, with the whole
+        temperature schedule; a window judged silent is dropped (see
+        :func:`_window_needs_fallback` and :func:`_judged_silent`).
+
+        The windows are laid end to end in one array, each starting on a
+        fresh mel frame, and ``clip_timestamps`` marks each one as its own
+        window. Returns each window's segments, times relative to its start.
+        """
+        from faster_whisper import BatchedInferencePipeline
+
+        decoded: list[list[Segment]] = [[] for _ in windows]
+        present = [k for k, w in enumerate(windows) if len(w)]
+        if not present:
+            return decoded
+        pipeline = BatchedInferencePipeline(_EncoderInPieces(self.model, encoder_batch))
+        hop = self.model.feature_extractor.hop_length
+        fps = self.model.frames_per_second
+        # each window starts on its own mel frame, a frame of silence after the previous one
+        slots = [(math.ceil(len(windows[k]) / hop) + 1) * hop for k in present]
+        starts = np.concatenate([[0], np.cumsum(slots)[:-1]]).astype(int)
+        audio = np.zeros(int(sum(slots)), np.float32)
+        for k, s0 in zip(present, starts):
+            audio[s0 : s0 + len(windows[k])] = windows[k]
+        # half a sample past each boundary: faster-whisper truncates seconds * rate to an int
+        bounds = [{"start": (s0 + _HALF_SAMPLE) / SAMPLE_RATE, "end": (s0 + len(windows[k]) + _HALF_SAMPLE) / SAMPLE_RATE} for k, s0 in zip(present, starts)]
+        # faster-whisper labels each segment with int(window start / rate * frames per second); computed the same way here
+        by_seek = {int(int(b["start"] * SAMPLE_RATE) / SAMPLE_RATE * fps): (k, float(s0) / SAMPLE_RATE) for k, s0, b in zip(present, starts, bounds)}
+        segs, _ = pipeline.transcribe(audio, language=language, clip_timestamps=bounds, batch_size=opts.batch_size, vad_filter=False, **self._decode_kwargs(opts))
+        found: dict[int, list] = {k: [] for k in present}
+        for s in segs:
+            k, offset = by_seek[s.seek]
+            found[k].append((s, offset))
+        eot = self.model.hf_tokenizer.token_to_id("<|endoftext|>")
+        for k in present:
+            if not found[k]:
+                continue
+            first = found[k][0][0]
+            text = self.model.hf_tokenizer.decode([t for s, _ in found[k] for t in s.tokens if t < eot]).strip()
+            if len(opts.temperatures) > 1 and _window_needs_fallback(text, first.avg_logprob, first.no_speech_prob, opts):
+                segs, _ = self._transcribe_file(windows[k], opts, language, condition=False, vad=False)
+                decoded[k] = [_segment(s) for s in segs]
+            elif not _judged_silent(first, opts):
+                decoded[k] = [_segment(s, offset) for s, offset in found[k]]
+        return decoded
 
     def detect_languages(self, clips: list[np.ndarray], batch_size: int = 1) -> list[tuple[str, float]]:
         """:meth:`detect_language` for many clips, ``batch_size`` at a time."""
@@ -372,14 +539,15 @@ class FasterWhisperEngine:
     def transcribe_many(self, clips: list[np.ndarray], opts: TranscriptionOptions, languages=None, encoder_batch: int | None = None) -> list[EngineOutput]:
         """Transcribe many clips with ``BatchedInferencePipeline``, ``opts.batch_size`` at a time.
 
-        The clips are laid end to end in one array, each starting on a fresh
-        mel frame, and ``clip_timestamps`` marks each one as its own window,
-        so each is decoded as it would be on its own, only together.
-        Segments are mapped back to their clip and their times made relative
-        to it; windows the per-file decoder would judge silent are dropped
-        here too. Clips longer than ``opts.chunk_length_s`` (at most 30 s)
-        are transcribed one by one with :meth:`transcribe`. One language per
-        pipeline call (clips are grouped by language).
+        Each clip is its own window (see :meth:`_decode_windows`), so each is
+        decoded as it would be on its own, only together: the same
+        temperature fallback and silence check, and with ``vad_filter`` the
+        same Silero VAD settings as ``WhisperModel.transcribe`` (the clip's
+        speech, joined, is the window; times are mapped back to the clip).
+        Segment times are relative to their clip. Clips longer than
+        ``opts.chunk_length_s`` (at most 30 s) are transcribed one by one
+        with :meth:`transcribe`. One language per pipeline call (clips are
+        grouped by language).
 
         Parameters
         ----------
@@ -406,55 +574,54 @@ class FasterWhisperEngine:
         may differ slightly; with ``timestamps="none"`` there is no such
         difference.
         """
-        from faster_whisper import BatchedInferencePipeline
+        from faster_whisper.transcribe import restore_speech_timestamps
+        from faster_whisper.vad import VadOptions, collect_chunks, get_speech_timestamps
 
         outputs: list[EngineOutput | None] = [None] * len(clips)
         short, long = _split_by_length(clips, opts.chunk_length_s)
         for i in long:
             outputs[i] = self.transcribe(clips[i], _clip_options(opts, languages, i))
-        pipeline = BatchedInferencePipeline(_EncoderInPieces(self.model, encoder_batch or default_encoder_batch(self.device, opts.batch_size)))
-        hop = self.model.feature_extractor.hop_length
-        fps = self.model.frames_per_second
-        for language, prob_of, members in _language_groups(self, clips, short, opts, languages):
-            # each clip starts on its own mel frame, a frame of silence after the previous one
-            slots = [(math.ceil(len(clips[i]) / hop) + 1) * hop for i in members]
-            starts = np.concatenate([[0], np.cumsum(slots)[:-1]]).astype(int)
-            audio = np.zeros(int(sum(slots)), np.float32)
-            for i, s0 in zip(members, starts):
-                audio[s0 : s0 + len(clips[i])] = clips[i]
-            # half a sample past each boundary: faster-whisper truncates seconds * rate to an int
-            windows = [{"start": (s0 + _HALF_SAMPLE) / SAMPLE_RATE, "end": (s0 + len(clips[i]) + _HALF_SAMPLE) / SAMPLE_RATE} for i, s0 in zip(members, starts)]
-            # faster-whisper labels each segment with int(window start / rate * frames per second); computed the same way here
-            by_seek = {int(int(w["start"] * SAMPLE_RATE) / SAMPLE_RATE * fps): (i, float(s0) / SAMPLE_RATE) for i, s0, w in zip(members, starts, windows)}
-            segs, _ = pipeline.transcribe(
-                audio,
-                language=language,
-                task=opts.task,
-                beam_size=opts.beam_size,
-                temperature=opts.temperature,
-                initial_prompt=opts.initial_prompt,
-                word_timestamps=opts.timestamps == "word",
-                max_new_tokens=opts.max_new_tokens,
-                clip_timestamps=windows,
-                batch_size=opts.batch_size,
-                without_timestamps=opts.timestamps == "none",
-                vad_filter=False,
-            )
-            per_clip: dict[int, list[Segment]] = {i: [] for i in members}
-            for s in segs:
-                if _judged_silent(s):
-                    continue
-                i, offset = by_seek[s.seek]
-                words = [Word(max(0.0, w.start - offset), max(0.0, w.end - offset), w.word, w.probability) for w in (s.words or [])]
-                per_clip[i].append(Segment(max(0.0, round(s.start - offset, 3)), max(0.0, round(s.end - offset, 3)), s.text, words))
-            for i in members:
-                text = "".join(s.text for s in per_clip[i]).strip()
-                outputs[i] = EngineOutput(text, per_clip[i], language, prob_of.get(i))
+        windows, speech = list(clips), {}
+        if opts.vad_filter:  # WhisperModel.transcribe's VAD: the clip's speech, joined into one stretch
+            for i in short:
+                speech[i] = get_speech_timestamps(clips[i], VadOptions())
+                windows[i] = np.concatenate(collect_chunks(clips[i], speech[i])[0]) if speech[i] else clips[i][:0]
+        # languages are detected on what is decoded (a clip without speech: on the clip)
+        detect_on = [w if len(w) else c for w, c in zip(windows, clips)]
+        eb = encoder_batch or default_encoder_batch(self.device, opts.batch_size)
+        for language, prob_of, members in _language_groups(self, detect_on, short, opts, languages):
+            for i, segments in zip(members, self._decode_windows([windows[i] for i in members], language, opts, eb)):
+                if speech.get(i):
+                    segments = list(restore_speech_timestamps(segments, speech[i], SAMPLE_RATE))
+                outputs[i] = EngineOutput("".join(s.text for s in segments).strip(), segments, language, prob_of.get(i))
         return outputs
 
 
 #: Added to a clip boundary, in samples, so that seconds * rate truncates back to it.
 _HALF_SAMPLE = 0.5
+
+
+def _segment(s, offset: float = 0.0) -> Segment:
+    """A faster-whisper segment as a :class:`Segment`, with its decoding statistics; times less ``offset``."""
+    words = [Word(_float(w.start), _float(w.end), w.word, _float(w.probability)) for w in (s.words or [])]
+    seg = Segment(_float(s.start), _float(s.end), s.text, words, _float(s.temperature), _float(s.avg_logprob), _float(s.compression_ratio), _float(s.no_speech_prob))
+    return _shifted(seg, -offset) if offset else seg
+
+
+def _shifted(segment: Segment, seconds: float) -> Segment:
+    """``segment`` with its times and its words' moved by ``seconds`` (none below 0)."""
+    if not seconds:
+        return segment
+
+    def move(t):
+        return None if t is None else max(0.0, round(t + seconds, 3))
+
+    words = [Word(move(w.start), move(w.end), w.text, w.probability) for w in segment.words]
+    return replace(segment, start=move(segment.start), end=move(segment.end), words=words)
+
+
+def _float(value) -> float | None:
+    return None if value is None else float(value)
 
 
 class _EncoderInPieces:
@@ -479,29 +646,34 @@ class _EncoderInPieces:
         return ctranslate2.StorageView.from_array(np.ascontiguousarray(np.concatenate(parts)))
 
 
-def _judged_silent(segment) -> bool:
+def _window_needs_fallback(text: str, avg_logprob: float, no_speech_prob: float, opts: TranscriptionOptions) -> bool:
+    """``WhisperModel.transcribe``'s rule for decoding a window again at the next temperature.
+
+    It fails when its text compresses better than ``compression_ratio_threshold``
+    (repetition) or its average log-probability is below ``log_prob_threshold``,
+    unless it looks like silence (no-speech probability above
+    ``no_speech_threshold`` with that low log-probability).
+    """
+    from faster_whisper.transcribe import get_compression_ratio
+
+    failed = (opts.compression_ratio_threshold is not None and get_compression_ratio(text) > opts.compression_ratio_threshold) or (
+        opts.log_prob_threshold is not None and avg_logprob < opts.log_prob_threshold
+    )
+    silence = opts.no_speech_threshold is not None and no_speech_prob > opts.no_speech_threshold and opts.log_prob_threshold is not None and avg_logprob < opts.log_prob_threshold
+    return failed and not silence
+
+
+def _judged_silent(segment, opts: TranscriptionOptions) -> bool:
     """The per-file decoder's rule for a window with no speech, which ``BatchedInferencePipeline`` does not apply.
 
     ``WhisperModel.transcribe`` drops a window whose no-speech probability
-    is above ``no_speech_threshold`` unless its average log-probability is
-    above ``log_prob_threshold``; the same rule, with the same defaults,
-    keeps batched and per-file transcripts alike.
+    is above ``opts.no_speech_threshold`` unless its average log-probability
+    is above ``opts.log_prob_threshold``; the same rule, with the same
+    options, keeps batched and per-file transcripts alike.
     """
-    no_speech, log_prob = _no_speech_thresholds()
-    if no_speech is None or segment.no_speech_prob <= no_speech:
+    if opts.no_speech_threshold is None or segment.no_speech_prob <= opts.no_speech_threshold:
         return False
-    return log_prob is None or segment.avg_logprob <= log_prob
-
-
-@functools.cache
-def _no_speech_thresholds() -> tuple[float | None, float | None]:
-    """``WhisperModel.transcribe``'s defaults for ``no_speech_threshold`` and ``log_prob_threshold``."""
-    import inspect
-
-    from faster_whisper import WhisperModel
-
-    defaults = inspect.signature(WhisperModel.transcribe).parameters
-    return defaults["no_speech_threshold"].default, defaults["log_prob_threshold"].default
+    return opts.log_prob_threshold is None or segment.avg_logprob <= opts.log_prob_threshold
 
 
 # --------------------------------------------------------------------------

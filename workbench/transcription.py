@@ -22,7 +22,7 @@ from .engines import EngineError, LanguageNotSupportedError, Segment, default_en
 from .errors import AudioWarning, WorkbenchError
 from .languages import language_name, normalise_language
 from .models import EMBEDDED, resolve_model
-from .options import ENGINES, OptionsError, TranscriptionOptions, resolve_compute_type, resolve_device, resolve_dtype
+from .options import ENGINES, OptionsError, TranscriptionOptions, check_engine_options, resolve_compute_type, resolve_device, resolve_dtype
 
 #: Language used when a model cannot do Cantonese and the user allowed a fallback.
 CANTONESE_FALLBACK = "zh"
@@ -50,7 +50,11 @@ class Transcript:
         When detected.
     settings : dict
         The options used (after fallbacks), model, engine, device, precision,
-        resampler and audio provenance.
+        resampler and audio provenance; ``temperatures``, the temperatures
+        each window could be decoded at (the fallback schedule), and
+        ``safeguard_notes``, where an engine applies a safeguard option
+        differently or not at all (each segment's ``temperature`` shows
+        which windows needed the fallback, where the engine reports it).
     versions : dict
     timings : dict
         ``load_s``, ``preprocess_s``, ``inference_s``, ``audio_s``,
@@ -132,6 +136,9 @@ def transcribe(audio, model: str = EMBEDDED, engine: str = "transformers", *, op
     LanguageNotSupportedError
         E.g. Cantonese on a model without ``<|yue|>``, unless
         ``language_fallback=True``.
+    OptionsError
+        An option the engine cannot honour (``vad_filter=True`` with
+        transformers), before any work.
     """
     if engine not in ENGINES:
         raise EngineError(f"unknown engine {engine!r}; choose one of: {', '.join(ENGINES)}")
@@ -139,6 +146,7 @@ def transcribe(audio, model: str = EMBEDDED, engine: str = "transformers", *, op
     if unknown:
         raise OptionsError(f"unknown option(s) {', '.join(sorted(unknown))}; valid options: {', '.join(sorted(_option_names()))}")
     opts = (options or TranscriptionOptions()).with_(**kwargs) if kwargs else (options or TranscriptionOptions())
+    check_engine_options(engine, opts)
 
     t0 = time.perf_counter()
     samples, audio_info, source = _prepare_audio(audio, opts.resampler)
@@ -168,6 +176,7 @@ def transcribe(audio, model: str = EMBEDDED, engine: str = "transformers", *, op
     settings = {
         **opts.to_dict(),
         "language": out.language,
+        **_safeguards(opts, out),
         "model": ref.to_dict(),
         "engine": engine,
         "device": device,
@@ -247,6 +256,7 @@ def transcribe_batch(
     if unknown:
         raise OptionsError(f"unknown option(s) {', '.join(sorted(unknown))}; valid options: {', '.join(sorted(_option_names()))}")
     opts = (options or TranscriptionOptions()).with_(**kwargs, batch_size=batch_size)
+    check_engine_options(engine, opts)
 
     prepared, preprocess = [], []
     for audio in clips:
@@ -309,6 +319,7 @@ def transcribe_batch(
         settings = {
             **opts.to_dict(),
             "language": out.language,
+            **_safeguards(opts, out),
             "model": ref.to_dict(),
             "engine": engine,
             "device": device,
@@ -331,6 +342,11 @@ def transcribe_batch(
         }
         results.append(Transcript(out.text, out.segments, out.language, out.language_probability, settings, dict(versions), timings, list(fallbacks), source))
     return results
+
+
+def _safeguards(opts: TranscriptionOptions, out) -> dict:
+    """What the settings record of the safeguards beyond the options themselves."""
+    return {"temperatures": list(opts.temperatures), "safeguard_notes": list(getattr(out, "notes", None) or [])}
 
 
 def _language_fallback(opts: TranscriptionOptions, model_name: str, supported: set[str], fallbacks: list[str]) -> TranscriptionOptions:
