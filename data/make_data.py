@@ -43,7 +43,7 @@ import numpy as np
 import soundfile as sf
 
 from workbench.resampling import resample
-from workbench.signals import band_limited_noise, fade, log_sweep, tone
+from workbench.signals import band_limited_noise, fade, log_sweep
 
 HERE = Path(__file__).resolve().parent
 ORIGINALS = HERE / "originals"
@@ -68,7 +68,9 @@ STRESS_SEED = 2024
 CYMBAL_PERIOD_S = 0.6  # one crash every 0.6 s ...
 CYMBAL_DECAY_S = 0.15  # ... decaying with this time constant ...
 CYMBAL_ATTACK_S = 0.005  # ... after a smooth 5 ms onset (a hard onset would splatter below 9 kHz)
-WHINE_HZ = 12_500  # naive 48k -> 16k decimation folds this to 3.5 kHz
+WHINE_HZ = (10_300, 12_500, 13_900, 15_600)  # an electronic whine's tones; naive 48k -> 16k decimation folds them to 5.7, 3.5, 2.1 and 0.4 kHz
+WHINE_DRIFT = 0.01  # each tone drifts by 1 % ...
+WHINE_DRIFT_HZ = 0.7  # ... at this rate, as a switching supply's does under a changing load
 MUSIC_NOTE_S = 0.4  # a new chord every 0.4 s
 MUSIC_LOW_DB = -20.0  # the music's share below 8 kHz, relative to its share above 9 kHz
 MUSIC_ROOTS_HZ = (220.0, 261.63, 196.0, 246.94)  # A3 C4 G3 B3: a chord progression, played as major triads
@@ -142,7 +144,7 @@ class Spec:
             return self.stress
         if self.inverted:
             return "polarity-inverted stereo"
-        return "clean stereo" if self.channels == 2 else "clean"
+        return "clean"  # mono or stereo: the layout is in the file name and the channels column
 
     @property
     def filename(self) -> str:
@@ -162,14 +164,14 @@ CLIPS = (
     Spec("yue_liberation", 48_000, channels=2),
     Spec("yue_liberation", 48_000, stress="hiss"),
     Spec("yue_liberation", 48_000, stress="cymbals"),
-    Spec("yue_liberation", 48_000, stress="whine", level_db=-3.0),
+    Spec("yue_liberation", 48_000, stress="whine"),
     Spec("yue_liberation", 48_000, stress="music"),
     Spec("yue_liberation", 48_000, channels=2, inverted=True),
     Spec("yue_speech", 48_000),
     Spec("yue_speech", 44_100, channels=2, fmt="mp3"),
     Spec("yue_speech", 48_000, stress="hiss"),
     Spec("yue_speech", 48_000, stress="cymbals"),
-    Spec("yue_speech", 48_000, stress="whine", level_db=-3.0),
+    Spec("yue_speech", 48_000, stress="whine"),
     Spec("yue_speech", 48_000, stress="music"),
     # Synthetic English, which Whisper base understands.
     Spec("en_weather", 44_100),
@@ -230,9 +232,14 @@ def cymbals(n: int, sr: int) -> tuple[np.ndarray, str]:
 
 
 def whine(n: int, sr: int) -> tuple[np.ndarray, str]:
-    """A steady high-pitched tone (electronics, a monitor); unit RMS and its label."""
-    x = tone(WHINE_HZ, sr=sr, duration=n / sr)
-    return x / rms(x), f"{WHINE_HZ / 1000:g} kHz whine"
+    """A high electronic whine: a few steady tones above 10 kHz that drift slightly together; unit RMS and its label."""
+    t = np.arange(n) / sr
+    x = np.zeros(n)
+    for i, f in enumerate(WHINE_HZ):
+        drift = WHINE_DRIFT * f / (2 * np.pi * WHINE_DRIFT_HZ) * np.sin(2 * np.pi * WHINE_DRIFT_HZ * t + i)
+        x += np.sin(2 * np.pi * f * t + drift)
+    tones = "/".join(f"{f / 1000:g}" for f in WHINE_HZ)
+    return (x / rms(x)).astype(np.float32), f"electronic whine ({tones} kHz tones drifting {WHINE_DRIFT:.0%})"
 
 
 def music(n: int, sr: int) -> tuple[np.ndarray, str]:

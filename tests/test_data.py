@@ -85,7 +85,7 @@ def test_every_recording_has_both_rates_a_stereo_version_and_every_stress(entrie
     for recording in {e.meta["recording"] for e in cantonese}:
         clips = [e for e in cantonese if e.meta["recording"] == recording]
         assert {int(e.meta["sample_rate"]) for e in clips} == {44_100, 48_000}, recording
-        assert any(e.meta["condition"] == "clean stereo" and e.meta["channels"] == "2" for e in clips), recording
+        assert any(e.meta["condition"] == "clean" and e.meta["channels"] == "2" for e in clips), recording
         assert STRESS_KINDS <= {e.meta["condition"] for e in clips}, recording
         assert len({e.reference for e in clips}) == 1, recording
     assert any(e.path.suffix == ".mp3" for e in cantonese), "an MP3, where decoders differ"

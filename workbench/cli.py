@@ -214,7 +214,16 @@ def cmd_bench(args) -> int:
 def cmd_demo(args) -> int:
     from .reports import run_demo
 
-    diagnosis, path = run_demo(out_dir=Path(args.out), data=args.data, language=args.language, quick=args.quick, model=args.model, engine=args.engine, progress=not args.json)
+    diagnosis, path = run_demo(
+        out_dir=Path(args.out),
+        data=args.data,
+        language=args.language,
+        resamplers=args.resamplers.split(",") if args.resamplers else None,
+        quick=args.quick,
+        model=args.model,
+        engine=args.engine,
+        progress=not args.json,
+    )
     summary = diagnosis.summary()
     runs_csv = path.with_name(path.stem + "-runs.csv")
     if args.json:
@@ -441,6 +450,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--data", default=None, metavar="MANIFEST_OR_FOLDER", help="a manifest (CSV, TSV, JSONL) or a folder of clips (default: the bundled real Cantonese recordings)")
     p.add_argument("--language", default=None, help="language of a folder without a manifest (e.g. yue); default: taken from the manifest")
+    p.add_argument(
+        "--resamplers",
+        default=None,
+        metavar="A,B,...",
+        help="resamplers to compare, the reference first (default: soxr_vhq,soxr_hq,torchaudio_default,linear,naive_decimation; see 'resamplers')",
+    )
     p.add_argument("--model", default="embedded", help="model: 'embedded' (Whisper base, offline), a Hugging Face id, 'ms:' ModelScope id or a folder (default: %(default)s)")
     p.add_argument("--engine", default="faster-whisper", choices=["transformers", "faster-whisper"], help="inference engine (default: %(default)s)")
     p.add_argument("--out", default="reports", help="folder for the HTML report and the per-run CSV (default: %(default)s)")

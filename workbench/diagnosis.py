@@ -27,6 +27,7 @@ error rate into 7 and would swamp any average.
 
 from __future__ import annotations
 
+import hashlib
 import math
 import warnings
 from dataclasses import dataclass, field
@@ -42,13 +43,16 @@ from .transcription import TranscriptionWarning, transcribe
 
 #: The reference pipeline every resampler is compared with, clip by clip.
 REFERENCE_RESAMPLER = "soxr_vhq"
-#: Resamplers compared, cleanest first (the mislabelled-rate bug runs apart, see :data:`MISLABELLED`).
-DIAGNOSIS_RESAMPLERS = ("soxr_vhq", "soxr_hq", "torchaudio_default", "scipy_poly", "linear", "naive_decimation")
+#: Resamplers compared by default, cleanest first: the reference, the workbench's default, the one
+#: most tutorials use, and two with no filter at all (the mislabelled-rate bug runs apart, see
+#: :data:`MISLABELLED`). Every run costs one 30-s encoder pass, so the default stays small; pass
+#: ``resamplers=`` (``--resamplers`` on the command line) to add others, e.g. ``scipy_poly``.
+DIAGNOSIS_RESAMPLERS = ("soxr_vhq", "soxr_hq", "torchaudio_default", "linear", "naive_decimation")
 #: The mislabelled-rate bug: samples declared at 16 kHz whatever their real rate.
 MISLABELLED = "mislabelled"
 #: Resampler used for the per-channel and decoder comparisons.
 CHANNEL_RESAMPLER = REFERENCE_RESAMPLER
-#: Conditions (by prefix) on which the mislabelled-rate bug is run: its effect does not need a stress to show.
+#: Conditions on which the mislabelled-rate bug is run (mono clips only): its effect needs no stress to show.
 UNSTRESSED_CONDITIONS = ("clean", "as recorded")
 #: Channel handlings compared in the decoder table.
 CHANNEL_MODES = ("mean", 0, 1)
@@ -65,9 +69,9 @@ CHART_CAP = 1.0
 DIAGNOSIS_OPTIONS = {"beam_size": 1, "timestamps": "none", "language_fallback": True}
 #: Generated tokens allowed per second of audio (and a floor): speech cannot justify more,
 #: and a repetition loop stops there instead of running to the 448-token limit.
-TOKENS_PER_SECOND = 16
-MIN_TOKENS = 24
-MAX_TOKENS = 448
+TOKENS_PER_SECOND = 10  # fast Cantonese is about 6 characters a second, about 1.5 tokens each in Whisper's vocabulary
+MIN_TOKENS = 16
+MAX_TOKENS = 224  # Whisper's own default sample length: half the 448-token context, leaving room for the prompt
 #: Run columns that identify a run.
 KEY_COLUMNS = ("clip", "recording", "condition", "resampler")
 
@@ -133,7 +137,7 @@ def token_cap(seconds: float) -> int:
     """Generated tokens one 30-s window may hold for ``seconds`` of audio.
 
     >>> token_cap(2.0), token_cap(13.2), token_cap(120.0)
-    (56, 236, 448)
+    (36, 148, 224)
     """
     return int(min(MAX_TOKENS, MIN_TOKENS + math.ceil(TOKENS_PER_SECOND * min(seconds, 30.0))))
 
@@ -146,9 +150,9 @@ def _condition(entry: ManifestEntry) -> str:
     return str(entry.meta.get("condition") or "as recorded")
 
 
-def _unstressed(entry: ManifestEntry) -> bool:
-    """Clips as recorded (no added stress): where the mislabelled-rate bug is shown."""
-    return _condition(entry).startswith(UNSTRESSED_CONDITIONS)
+def _unstressed(entry: ManifestEntry, clip) -> bool:
+    """Mono clips as recorded (no added stress): where the mislabelled-rate bug is shown."""
+    return _condition(entry) in UNSTRESSED_CONDITIONS and clip.num_channels == 1
 
 
 def diagnose(
@@ -181,7 +185,7 @@ def diagnose(
         As for :func:`workbench.transcribe`.
     mislabelled : bool
         Also run the mislabelled-rate bug on every clip not already at 16 kHz
-        whose condition is clean or "as recorded" (see :data:`UNSTRESSED_CONDITIONS`).
+        that is mono and clean or "as recorded" (see :data:`UNSTRESSED_CONDITIONS`).
     channels : bool
         Transcribe each channel of multichannel clips on its own.
     audio_path_clip : "auto", int, str or None
@@ -216,11 +220,11 @@ def diagnose(
         loaded.append((entry, clip, check_clip(clip)))
     jobs = [(i, r) for i, (_, clip, _) in enumerate(loaded) for r in usable]
     if mislabelled:
-        jobs += [(i, MISLABELLED) for i, (entry, clip, _) in enumerate(loaded) if clip.sample_rate != 16_000 and _unstressed(entry)]
+        jobs += [(i, MISLABELLED) for i, (entry, clip, _) in enumerate(loaded) if clip.sample_rate != 16_000 and _unstressed(entry, clip)]
     if channels:
         jobs += [(i, c) for i, (_, clip, _) in enumerate(loaded) if clip.num_channels > 1 for c in range(min(clip.num_channels, MAX_CHANNELS))]
 
-    rows, channel_rows, scores, checks = [], [], {}, {}
+    rows, channel_rows, scores, checks, cache = [], [], {}, {}, {}
     mono_cache: dict[int, object] = {}
     for i, job in tqdm(jobs, desc="diagnosis", unit="run", disable=not progress):
         entry, clip, check = loaded[i]
@@ -228,13 +232,13 @@ def diagnose(
         checks[name] = check
         if isinstance(job, int):  # one channel alone, through the reference resampler
             one = load_audio(entry.path, channel=job)
-            row, s = _run(one, entry, model, engine, CHANNEL_RESAMPLER, opts)
+            row, s = _run(one, entry, model, engine, CHANNEL_RESAMPLER, opts, cache)
             channel_rows.append({"clip": name, "choice": f"channel {job}", **_channel_row(row, check, job)})
             scores[(name, f"channel {job}")] = s
             continue
         if i not in mono_cache:
             mono_cache = {i: load_audio(entry.path)}  # the default down-mix, as users get it; decoded once per clip
-        row, s = _run(mono_cache[i], entry, model, engine, job, opts)
+        row, s = _run(mono_cache[i], entry, model, engine, job, opts, cache)
         row.update(
             {
                 "clip": name,
@@ -254,7 +258,7 @@ def diagnose(
     runs = _order(pd.DataFrame(rows))
     channel_table = _channel_table(runs, pd.DataFrame(channel_rows), checks, reference)
     chosen = _audio_path_entry(entries, audio_path_clip)
-    table = audio_path_table(chosen, model, engine, opts, progress) if chosen is not None else pd.DataFrame()
+    table = audio_path_table(chosen, model, engine, opts, progress, cache=cache) if chosen is not None else pd.DataFrame()
     return Diagnosis(
         runs,
         channel_table,
@@ -277,15 +281,37 @@ def _order(runs: pd.DataFrame) -> pd.DataFrame:
     return runs[first + [c for c in runs.columns if c not in first]]
 
 
-def _run(clip, entry: ManifestEntry, model, engine, resampler, opts) -> tuple[dict, object]:
-    seconds = clip.num_frames / clip.sample_rate
+def _run(clip, entry: ManifestEntry, model, engine, resampler, opts, cache: dict | None = None) -> tuple[dict, object]:
+    """Resample ``clip`` (mono) to 16 kHz with ``resampler``, then transcribe and score it.
+
+    What the model hears is the resampled audio, so identical 16 kHz samples
+    (linear interpolation and naive decimation agree at 48 kHz, every
+    resampler agrees on digital silence, decoders often agree bit for bit)
+    are transcribed once per ``cache``; decoding is deterministic, so this
+    changes no result.
+    """
+    heard = clip.resample(16_000, resampler)
+    key = None
+    if cache is not None:
+        digest = hashlib.blake2b(np.ascontiguousarray(heard.samples).tobytes(), digest_size=16).hexdigest()
+        key = (digest, model, engine, entry.language, entry.reference, tuple(sorted(opts.items())))
+        if key in cache:
+            row, s = cache[key]
+            return dict(row), s
+    row, s = _transcribe_and_score(heard, entry, model, engine, resampler, opts)
+    if key is not None:
+        cache[key] = (dict(row), s)
+    return row, s
+
+
+def _transcribe_and_score(heard, entry: ManifestEntry, model, engine, resampler, opts) -> tuple[dict, object]:
+    seconds = heard.num_frames / heard.sample_rate
     run_opts = dict(opts)
-    run_opts.setdefault("max_new_tokens", token_cap(seconds if resampler != MISLABELLED else seconds * clip.sample_rate / 16_000))
+    run_opts.setdefault("max_new_tokens", token_cap(seconds))
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", TranscriptionWarning)  # fallbacks are recorded in the row instead
-        t = transcribe(clip, model=model, engine=engine, language=entry.language or None, resampler=resampler, **run_opts)
-    audio_seconds = t.timings.get("audio_s") or seconds
-    s = score(t.text, entry.reference, language=entry.language, audio_seconds=audio_seconds)
+        t = transcribe(heard, model=model, engine=engine, language=entry.language or None, resampler=resampler, **run_opts)
+    s = score(t.text, entry.reference, language=entry.language, audio_seconds=seconds)
     h = s.hallucination
     row = {
         "language": entry.language,
@@ -369,7 +395,9 @@ def _audio_path_entry(entries, which) -> ManifestEntry | None:
     return (both or lossy or multichannel or entries)[0]
 
 
-def audio_path_table(entry: ManifestEntry, model: str = "embedded", engine: str = "faster-whisper", opts: dict | None = None, progress: bool = False) -> pd.DataFrame:
+def audio_path_table(
+    entry: ManifestEntry, model: str = "embedded", engine: str = "faster-whisper", opts: dict | None = None, progress: bool = False, *, cache: dict | None = None
+) -> pd.DataFrame:
     """The same file through every decoder and channel handling, with the reference resampler.
 
     One row per (decoder, channel handling): frames decoded, strict and
@@ -386,7 +414,7 @@ def audio_path_table(entry: ManifestEntry, model: str = "embedded", engine: str 
             except Exception as exc:  # noqa: BLE001 - e.g. channel 1 of a mono file, or a decoder that cannot read it
                 rows.append({"clip": entry.path.stem, "decoder": backend, "channel": str(channel), "frames": None, "cer": None, "lenient_cer": None, "text": f"not decoded: {str(exc).splitlines()[0]}"})
                 continue
-            row, _ = _run(clip, entry, model, engine, CHANNEL_RESAMPLER, opts)
+            row, _ = _run(clip, entry, model, engine, CHANNEL_RESAMPLER, opts, cache if cache is not None else {})
             rows.append({"clip": entry.path.stem, "decoder": backend, "channel": clip.info.channel_mode, "frames": clip.num_frames, "cer": row["cer"], "lenient_cer": row["lenient_cer"], "text": row["text"]})
     return pd.DataFrame(rows)
 
@@ -459,7 +487,9 @@ def cause_table(runs: pd.DataFrame, channels: pd.DataFrame, *, reference: str = 
 
     ``script`` and ``punctuation`` are differences no rate counts; the
     strict CER of the reference pipeline splits into ``colloquial``,
-    ``numerals``, ``hallucination`` and ``real_errors``; the audio path adds
+    ``numerals``, ``hallucination``, ``audio_fault`` (what a detected fault
+    such as a cancelling down-mix costs against the best single channel) and
+    ``real_errors``; the audio path adds
     ``worst_resampler_adds`` (the largest median paired difference of any
     resampler) and ``downmix_adds`` (mean down-mix against the best single
     channel).
@@ -475,6 +505,11 @@ def cause_table(runs: pd.DataFrame, channels: pd.DataFrame, *, reference: str = 
         per_char = lambda col: float((ref[col] / ref["reference_length"].clip(lower=1)).median())  # noqa: E731
         by_resampler = group[group["resampler"] != reference].groupby("resampler", sort=False)["cer_minus_reference"].median()
         worst = by_resampler.idxmax() if not by_resampler.empty else None
+        # Where the audio check found a fault (a cancelling down-mix, a silent channel...), what the mean down-mix
+        # loses against the best channel is the audio path's, not the model's.
+        other = ref["other"] / ref["reference_length"].clip(lower=1)
+        faulty = [_downmix_loss(channels, clip) if causes else 0.0 for clip, causes in zip(ref["clip"], ref.get("audio_causes", pd.Series([""] * len(ref))).fillna(""))]
+        audio_path = np.minimum(np.array(faulty), other.to_numpy())
         row = {
             "condition": condition,
             "clips": len(ref),
@@ -484,13 +519,24 @@ def cause_table(runs: pd.DataFrame, channels: pd.DataFrame, *, reference: str = 
             "colloquial": per_char("colloquial"),
             "numerals": per_char("numerals"),
             "hallucination": per_char("hallucination") if "hallucination" in ref else 0.0,
-            "real_errors": per_char("other"),
+            "audio_fault": float(np.median(audio_path)),
+            "real_errors": float(np.median(other.to_numpy() - audio_path)),
             "worst_resampler": worst or "",
             "worst_resampler_adds": float(by_resampler.max()) if worst else 0.0,
             "downmix_adds": _downmix_adds(channels, ref["clip"]),
         }
         rows.append(row)
     return pd.DataFrame(rows)
+
+
+def _downmix_loss(channels: pd.DataFrame, clip: str) -> float:
+    """Mean down-mix CER minus the best channel's for one clip (0 when it has no channel runs)."""
+    if channels.empty:
+        return 0.0
+    c = channels[channels["clip"] == clip]
+    if c.empty or not (c["choice"] == "mean").any():
+        return 0.0
+    return max(0.0, float(c.loc[c["choice"] == "mean", "cer"].iloc[0] - c["cer"].min()))
 
 
 def _downmix_adds(channels: pd.DataFrame, clips) -> float:
@@ -504,6 +550,24 @@ def _downmix_adds(channels: pd.DataFrame, clips) -> float:
             continue
         adds.append(float(c.loc[c["choice"] == "mean", "cer"].iloc[0] - c["cer"].min()))
     return float(np.median(adds)) if adds else 0.0
+
+
+def _plural(n: int, noun: str) -> str:
+    return f"{n} {noun}{'' if n == 1 else 's'}"
+
+
+#: How the reference pipeline's errors are named in a verdict, largest first; shares under 0.01 are left out.
+_SHARES = (("real_errors", "real recognition errors"), ("audio_fault", "the audio-path fault"), ("colloquial", "colloquial-vs-written"), ("numerals", "numeral style"), ("hallucination", "loops"))
+
+
+def _split(base) -> str:
+    """", of which real recognition errors 0.21, colloquial-vs-written 0.04 (...)": the non-zero shares, then what no rate counts."""
+    shares = sorted(((float(base[k]), label) for k, label in _SHARES if float(base[k]) >= 0.01), reverse=True)
+    text = f", of which {', '.join(f'{label} {_fmt(v)}' for v, label in shares)}" if shares else ""
+    ignored = float(base["script"] + base["punctuation"])
+    if ignored >= 0.01:
+        text += f" (script and punctuation differences, {_fmt(ignored)} per character, are not counted)"
+    return text
 
 
 def _fmt(v: float) -> str:
@@ -529,27 +593,27 @@ def verdicts(diagnosis: Diagnosis) -> list[str]:
         same = others[others[col].abs() <= SAME_CER]
         n = int(g["clips"].max())
         base = causes.loc[condition] if condition in causes.index else None
-        head = f"{condition} ({n} clip{'s' if n != 1 else ''}): "
+        head = f"{condition} ({_plural(n, 'clip')}): "
+        parts = []
+        if base is not None and base["audio_fault"] >= SAME_CER:
+            parts.append(f"the down-mix destroys the speech, an audio-path fault that costs {_fmt(base['audio_fault'])} CER (see the down-mix finding below)")
         if not worse.empty:
             named = ", ".join(f"{r.resampler} ({_signed(getattr(r, col))})" for r in worse.itertuples())
-            text = f"the audio path matters: {named} {'is' if len(worse) == 1 else 'are'} clearly worse than {ref}"
+            text = f"the resampler matters: {named} {'is' if len(worse) == 1 else 'are'} clearly worse than {ref}"
             if not same.empty:
-                text += f", while {', '.join(same['resampler'])} stay within {SAME_CER} of it"
+                text += f", while {', '.join(same['resampler'])} {'stays' if len(same) == 1 else 'stay'} within {SAME_CER} of it"
+            parts.append(text)
         elif len(same) == len(others):
-            text = f"the resampler does not matter: every resampler is within {SAME_CER} CER of {ref}"
+            parts.append(f"the resampler does not matter: every resampler is within {SAME_CER} CER of {ref}")
         else:
-            text = f"small resampler effects only (largest {_signed(others[col].max())} CER against {ref})"
+            parts.append(f"small resampler effects only (largest {_signed(others[col].max())} CER against {ref})")
         if base is not None:
-            text += (
-                f". With {ref}, median strict CER is {_fmt(base['reference_cer'])}: real recognition errors {_fmt(base['real_errors'])}"
-                f", colloquial-vs-written {_fmt(base['colloquial'])}, numerals {_fmt(base['numerals'])}"
-                f", loops {_fmt(base['hallucination'])} per reference character"
-                f" (script and punctuation differences, {_fmt(base['script'] + base['punctuation'])} per character, are not counted)"
-            )
+            parts.append(f"with {ref}, median strict CER is {_fmt(base['reference_cer'])}{_split(base)}")
         loops = int(g["looped"].sum())
         if loops:
-            text += f". {loops} run{'s' if loops != 1 else ''} looped (flagged as hallucination)"
-        out.append(head + text + ".")
+            parts.append(f"{_plural(loops, 'run')} looped (flagged as hallucination)")
+        text = "; ".join(parts)
+        out.append(head + text[0].upper() + text[1:] + ".")
     ch = diagnosis.channels
     if not ch.empty:
         for clip, c in ch.groupby("clip", sort=False):
@@ -560,9 +624,14 @@ def verdicts(diagnosis: Diagnosis) -> list[str]:
             loss = float(mean["cer"].iloc[0] - best["cer"])
             if loss < SAME_CER:
                 continue
-            findings = diagnosis.checks[clip].messages if clip in diagnosis.checks else []
-            why = f" ({'; '.join(findings)})" if findings else ""
-            out.append(f"Down-mix, {clip}: averaging the channels costs {_signed(loss)} CER against {best['choice']} alone{why}; transcribe {best['choice']}.")
+            check = diagnosis.checks.get(clip)
+            if check is not None and check.causes:
+                why = f": {' '.join(check.messages)}"
+            else:
+                corr = c["correlation"].iloc[0]
+                shown = f" (correlation {corr:.2f})" if corr is not None and np.isfinite(corr) else ""
+                why = f"; the channels show no fault{shown}, so on one clip this can be decoding noise or the comb filter a delay between channels makes"
+            out.append(f"Down-mix, {clip}: averaging the channels costs {_signed(loss)} CER against {best['choice']} alone{why}".rstrip(".") + ".")
     mis = diagnosis.mislabelled()
     if not mis.empty:
         out.append(

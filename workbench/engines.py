@@ -89,6 +89,29 @@ class EngineOutput:
     notes: list[str] = field(default_factory=list)
 
 
+def _seed_torch(seed: int | None) -> None:
+    """Seed torch's generator (the transformers engine's fallback sampling); None leaves it as it is."""
+    if seed is not None:
+        import torch
+
+        torch.manual_seed(seed)
+
+
+def _seed_ctranslate2(engine, seed: int | None) -> None:
+    """Seed CTranslate2's generator before ``engine`` first samples; None leaves it random.
+
+    CTranslate2 keeps one generator per worker thread, seeded from the global
+    seed when that thread first samples; seeding again later changes nothing.
+    So the seed takes effect once per loaded engine: the same transcriptions,
+    in the same order, in a fresh process give the same transcripts.
+    """
+    if seed is not None and not getattr(engine, "_seeded", False):
+        import ctranslate2
+
+        ctranslate2.set_random_seed(seed)
+        engine._seeded = True
+
+
 def _torch_dtype(name: str):
     import torch
 
@@ -217,6 +240,7 @@ class TransformersEngine:
         return EngineOutput(out["text"].strip(), segments, language, prob, transformers_safeguard_notes(opts))
 
     def transcribe(self, audio: np.ndarray, opts: TranscriptionOptions) -> EngineOutput:
+        _seed_torch(opts.seed)
         check_engine_options(self.name, opts)
         language, prob = opts.language, None
         if language is None:
@@ -263,6 +287,7 @@ class TransformersEngine:
         may be judged silent by another clip's no-speech probability.
         Per-file transcription (``batch_size=1``) is not affected.
         """
+        _seed_torch(opts.seed)
         check_engine_options(self.name, opts)
         outputs: list[EngineOutput | None] = [None] * len(clips)
         short, long = _split_by_length(clips, opts.chunk_length_s)
@@ -420,6 +445,7 @@ class FasterWhisperEngine:
         )
 
     def transcribe(self, audio: np.ndarray, opts: TranscriptionOptions, progress=None) -> EngineOutput:
+        _seed_ctranslate2(self, opts.seed)
         """Transcribe ``audio``: window by window with ``WhisperModel``, or with ``batch_size`` > 1 its windows side by side.
 
         Batched, the windows are ``chunk_length_s`` slices of the audio (with
@@ -574,6 +600,7 @@ class FasterWhisperEngine:
         may differ slightly; with ``timestamps="none"`` there is no such
         difference.
         """
+        _seed_ctranslate2(self, opts.seed)
         from faster_whisper.transcribe import restore_speech_timestamps
         from faster_whisper.vad import VadOptions, collect_chunks, get_speech_timestamps
 

@@ -42,6 +42,8 @@ __all__ = [
     "MAX_CHARS_PER_SECOND",
     "MAX_WORDS_PER_SECOND",
     "MIN_REPEATS",
+    "MIN_LONG_REPEATS",
+    "LONG_UNIT",
     "MIN_LOOP_UNITS",
     "RATE_FACTOR",
     "Hallucination",
@@ -66,12 +68,24 @@ judged window by window (half-overlapping), since natural text longer than
 a few kilobytes compresses beyond 2.4 on its own."""
 
 MIN_REPEATS = 4
-"""A unit must occur at least this many times back to back to count as a loop."""
+"""A unit must occur at least this many times back to back to count as a loop..."""
 
-MIN_LOOP_UNITS = 10
+MIN_LONG_REPEATS = 3
+LONG_UNIT = 4
+"""...or this many times when the unit is at least :data:`LONG_UNIT` characters
+(or words) long: people repeat a word for emphasis, hardly ever a whole phrase
+three times over, and a loop cut short by a token limit may show only three."""
+
+MIN_LOOP_UNITS = 8
 """...and the run must span at least this many characters (or words), so
 conversational repetition (對對對對, 係呀係呀係呀, "no no no no") is not a
-loop while ``按`` ten times or a phrase four times is."""
+loop while ``按`` eight times, 詞曲 four times or a phrase three times is."""
+
+
+def _enough(run: int, period: int) -> bool:
+    """Whether ``run`` tokens repeating with ``period`` make a loop."""
+    repeats = run // period
+    return run >= MIN_LOOP_UNITS and (repeats >= MIN_REPEATS or (repeats >= MIN_LONG_REPEATS and period >= LONG_UNIT))
 
 MAX_UNIT = 50
 """Longest repeated unit looked for, in characters or words (a sentence)."""
@@ -205,7 +219,7 @@ def _loops(tokens: list[str]) -> list[tuple[int, int, int]]:
     """Back-to-back repetitions: (start, end, period) in token positions, non-overlapping, largest first."""
     n = len(tokens)
     found = []
-    for period in range(1, min(MAX_UNIT, n // MIN_REPEATS) + 1):
+    for period in range(1, min(MAX_UNIT, n // MIN_LONG_REPEATS) + 1):
         i = 0
         while i + period < n:
             if tokens[i] != tokens[i + period]:
@@ -215,7 +229,7 @@ def _loops(tokens: list[str]) -> list[tuple[int, int, int]]:
             while i + period < n and tokens[i] == tokens[i + period]:
                 i += 1
             end = i + period  # tokens[start:end] has this period
-            if (end - start) // period >= MIN_REPEATS and end - start >= MIN_LOOP_UNITS:
+            if _enough(end - start, period):
                 found.append((start, end, period))
     found.sort(key=lambda f: (-(f[1] - f[0]), f[2], f[0]))
     chosen: list[tuple[int, int, int]] = []
@@ -233,7 +247,7 @@ def _phase(text: str, toks: list[tuple[str, int, int]], start: int, end: int, pe
     """
     for k in range(period):
         s = start + k
-        if (end - s) // period < MIN_REPEATS or end - s < MIN_LOOP_UNITS:
+        if not _enough(end - s, period):
             break
         before = text[toks[s - 1][2] : toks[s][1]] if s else ""
         if s == 0 or any(unicodedata.category(ch)[0] == "P" for ch in before):

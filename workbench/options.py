@@ -68,6 +68,13 @@ class TranscriptionOptions:
         faster-whisper only: drop the stretches Silero VAD finds without
         speech before decoding, and map times back to the original audio.
         The transformers engine has no VAD and refuses it.
+    seed : int or None
+        Seed for the sampling the temperature fallback does; None leaves it
+        random. transformers: set before every transcription, so the same
+        audio and settings give the same transcript. faster-whisper: set once,
+        before the engine first samples (CTranslate2 keeps a generator per
+        worker thread), so the same transcriptions in the same order in a
+        fresh process give the same transcripts.
     max_new_tokens : int or None
         Cap on generated tokens per 30-s window (the seed uses 128); None is the model's limit.
     chunk_length_s : float
@@ -116,6 +123,7 @@ class TranscriptionOptions:
     no_speech_threshold: float | None = 0.6
     condition_on_previous_text: bool = True
     vad_filter: bool = False
+    seed: int | None = 0
     extra: dict = field(default_factory=dict)
 
     def __post_init__(self):
@@ -149,6 +157,10 @@ class TranscriptionOptions:
             (
                 self.no_speech_threshold is None or (_is_number(self.no_speech_threshold) and 0 <= self.no_speech_threshold <= 1),
                 f"no_speech_threshold must be a probability between 0 and 1 (Whisper uses 0.6) or None to keep every window; got {self.no_speech_threshold!r}",
+            ),
+            (
+                self.seed is None or (isinstance(self.seed, int) and not isinstance(self.seed, bool) and 0 <= self.seed < 2**32),
+                f"seed must be a whole number from 0 to 2**32 - 1, or None for random sampling; got {self.seed!r}",
             ),
             (isinstance(self.condition_on_previous_text, bool), f"condition_on_previous_text must be True or False; got {self.condition_on_previous_text!r}"),
             (isinstance(self.vad_filter, bool), f"vad_filter must be True or False; got {self.vad_filter!r}"),

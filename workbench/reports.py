@@ -160,6 +160,10 @@ details {{ margin: 0.4rem 0; }} summary {{ cursor: pointer; }}
 dl {{ display: grid; grid-template-columns: max-content 1fr; gap: 0.15rem 1rem; font-size: 0.85rem; }} dt {{ color: #555; }}
 """
 
+#: Resolution of the report's spectrograms (time frames x frequency bins per panel): enough to see
+#: aliasing, small enough to keep the page light.
+SPECTROGRAM_FRAMES = 240
+SPECTROGRAM_BINS = 96
 #: Plain words for the tables' column names.
 _COLUMN_LABELS = {
     "median_cer": "median strict CER",
@@ -244,7 +248,7 @@ def _settings_list(diagnosis, about: dict) -> str:
 
     opts = ", ".join(f"{k}={v}" for k, v in sorted(diagnosis.options.items()))
     items = {
-        "data": f"{about['clips']} clips from {about['recordings']} recording(s); {about['kind']} speech; languages: {', '.join(about['languages']) or 'none'}",
+        "data": f"{about['clips']} clips from {about['recordings']} recording{'s' if about['recordings'] != 1 else ''}; {about['kind']} speech; languages: {', '.join(about['languages']) or 'none'}",
         "model": diagnosis.model,
         "engine": diagnosis.engine,
         "reference pipeline": f"{diagnosis.reference} resampler, mean down-mix",
@@ -256,6 +260,9 @@ def _settings_list(diagnosis, about: dict) -> str:
     }
     meta = _environment_meta()
     items.update({k: v for k, v in meta.items() if k in ("numpy", "scipy", "soxr", "torch", "torchaudio", "librosa")})
+    common = diagnosis.runs["fallbacks"].mode() if not diagnosis.runs.empty else []
+    if len(common) and common.iloc[0]:
+        items["fallback"] = common.iloc[0]
     for i, note in enumerate(diagnosis.notes, 1):
         items[f"note {i}"] = note
     return "<dl>" + "".join(f"<dt>{html.escape(k)}</dt><dd>{html.escape(str(v))}</dd>" for k, v in items.items()) + "</dl>"
@@ -279,6 +286,7 @@ def _clip_details(diagnosis, entries_by_clip: dict, embed_spectrograms: set) -> 
 
     parts = []
     runs = diagnosis.runs
+    common = runs["fallbacks"].mode().iloc[0] if not runs.empty and not runs["fallbacks"].mode().empty else ""
     for clip_name, group in runs.groupby("clip", sort=False):
         first = group.iloc[0]
         normal = group[group["resampler"] != MISLABELLED]
@@ -289,7 +297,7 @@ def _clip_details(diagnosis, entries_by_clip: dict, embed_spectrograms: set) -> 
         for row in group.itertuples(index=False):
             s = diagnosis.scores.get((clip_name, row.resampler))
             extra = []
-            if row.fallbacks:
+            if row.fallbacks and row.fallbacks != common:  # the usual one (e.g. yue -> zh) is stated once, in the settings
                 extra.append(html.escape(row.fallbacks))
             if row.looped:
                 extra.append(f"<span class='loop'>looped: {html.escape(row.loop_evidence)}</span>")
@@ -303,7 +311,7 @@ def _clip_details(diagnosis, entries_by_clip: dict, embed_spectrograms: set) -> 
             good = clip.resample(SAMPLE_RATE, diagnosis.reference)
             bad = clip.resample(SAMPLE_RATE, worst)
             body.append(f"<h3>Spectrograms: {html.escape(diagnosis.reference)} against {html.escape(worst)}</h3>")
-            body.append(_figure(figures.before_after_figure(good, bad, labels=(diagnosis.reference, worst), max_frames=300, max_bins=128)))
+            body.append(_figure(figures.before_after_figure(good, bad, labels=(diagnosis.reference, worst), max_frames=SPECTROGRAM_FRAMES, max_bins=SPECTROGRAM_BINS)))
         parts.append(
             f"<details><summary><b>{html.escape(clip_name)}</b> — {html.escape(str(first['condition']))}, {span}{flag}</summary>\n" + "\n".join(body) + "</details>"
         )
@@ -398,7 +406,7 @@ def write_diagnosis_report(diagnosis, out_dir, *, entries=None, name: str | None
 
 def _lede(diagnosis, about: dict) -> str:
     return (
-        f"Each of {about['clips']} clips ({about['kind']} speech from {about['recordings']} recording(s)) was transcribed after each resampler "
+        f"Each of {about['clips']} clips ({about['kind']} speech from {about['recordings']} recording{'s' if about['recordings'] != 1 else ''}) was transcribed after each resampler "
         f"with the same model ({diagnosis.model}, {diagnosis.engine} engine, greedy decoding) and scored against its reference. "
         "Comparing each resampler with the reference pipeline on the same clip isolates what the audio path adds; the score's breakdown "
         "splits the rest into script, punctuation, colloquial-vs-written, numerals, loops and real recognition errors."
@@ -466,7 +474,17 @@ QUICK_CONDITIONS = ("clean", "hiss", "polarity-inverted stereo")
 QUICK_RESAMPLERS = ("soxr_vhq", "soxr_hq", "naive_decimation")
 
 
-def run_demo(out_dir="reports", *, data=None, language: str | None = None, quick: bool = False, model: str = "embedded", engine: str = "faster-whisper", progress: bool = True):
+def run_demo(
+    out_dir="reports",
+    *,
+    data=None,
+    language: str | None = None,
+    resamplers=None,
+    quick: bool = False,
+    model: str = "embedded",
+    engine: str = "faster-whisper",
+    progress: bool = True,
+):
     """The headless main job: the resampling diagnosis, as an HTML report and a CSV of runs.
 
     Parameters
@@ -477,6 +495,8 @@ def run_demo(out_dir="reports", *, data=None, language: str | None = None, quick
     data : path, optional
         A manifest or a folder (see :func:`load_demo_data`); default the
         bundled real Cantonese recordings.
+    resamplers : sequence of str, optional
+        Default :data:`~workbench.diagnosis.DIAGNOSIS_RESAMPLERS`; the first is the reference.
     quick : bool
         One recording, three conditions, three resamplers.
 
@@ -489,11 +509,16 @@ def run_demo(out_dir="reports", *, data=None, language: str | None = None, quick
     out_dir = Path(out_dir)
     _check_writable(out_dir)
     entries = load_demo_data(data, language=language)
-    resamplers = DIAGNOSIS_RESAMPLERS
+    if resamplers:
+        from .resampling import RESAMPLERS, ResampleError
+
+        unknown = [r for r in resamplers if r not in RESAMPLERS]
+        if unknown:
+            raise ResampleError(f"unknown resampler(s) {', '.join(unknown)}; choose from: {', '.join(RESAMPLERS)}")
+    resamplers = tuple(resamplers or (QUICK_RESAMPLERS if quick else DIAGNOSIS_RESAMPLERS))
     if quick:
         first = next((e.meta.get("recording") for e in entries if e.meta.get("recording")), None)
         entries = [e for e in entries if (first is None or e.meta.get("recording") == first) and (e.meta.get("condition") in QUICK_CONDITIONS or first is None)][:3]
-        resamplers = QUICK_RESAMPLERS
     diagnosis = diagnose(entries, resamplers, model=model, engine=engine, progress=progress)
     path = write_diagnosis_report(diagnosis, out_dir, entries=entries)
     return diagnosis, path
