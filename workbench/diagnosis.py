@@ -646,33 +646,43 @@ def verdicts(diagnosis: Diagnosis) -> list[str]:
 # ----------------------------------------------------------------------------
 
 
-def condition_chart(summary: pd.DataFrame, *, cap: float = CHART_CAP):
-    """Median strict CER per condition, one bar per resampler, capped at ``cap`` (raw value in the hover).
+def condition_chart(summary: pd.DataFrame, *, reference: str = REFERENCE_RESAMPLER, cap: float = CHART_CAP):
+    """What each resampler adds to the reference pipeline's strict CER, per condition: one bar per resampler.
 
-    Mislabelled-rate runs are not in ``summary`` (see :func:`mislabelled_table`).
+    Bars are the median over clips of the paired difference (a run's CER
+    minus the reference's on the same clip), so decoding noise between clips
+    cannot rank a resampler; they are capped at ``cap`` with the raw value,
+    the median CER and the looped runs in the hover. Mislabelled-rate runs
+    are not in ``summary`` (see :func:`mislabelled_table`).
     """
     import plotly.graph_objects as go
 
     from .figures import resampler_colour
 
+    col = diff_column(reference)
     fig = go.Figure()
-    for resampler, g in summary.groupby("resampler", sort=False):
-        raw = g["median_cer"].to_numpy()
+    for resampler, g in summary[summary["resampler"] != reference].groupby("resampler", sort=False):
+        raw = g[col].to_numpy()
         fig.add_bar(
             x=g["condition"],
-            y=np.minimum(raw, cap),
+            y=np.clip(raw, -cap, cap),
             name=resampler,
             marker_color=resampler_colour(resampler),
-            customdata=np.stack([raw, g["looped"].to_numpy(), g["clips"].to_numpy()], axis=1),
-            hovertemplate=f"<b>{resampler}</b><br>%{{x}}<br>median strict CER %{{customdata[0]:.3f}}<br>looped runs %{{customdata[1]}} of %{{customdata[2]}}<extra></extra>",
+            customdata=np.stack([raw, g["median_cer"].to_numpy(), g["looped"].to_numpy(), g["clips"].to_numpy()], axis=1),
+            hovertemplate=(
+                f"<b>{resampler}</b><br>%{{x}}<br>adds %{{customdata[0]:+.3f}} CER to {reference} (median, paired)"
+                "<br>median strict CER %{customdata[1]:.3f}<br>looped runs %{customdata[2]} of %{customdata[3]}<extra></extra>"
+            ),
         )
+    fig.add_hline(y=CLEARLY_WORSE_CER, line_dash="dot", line_color="#999", annotation_text="clearly worse", annotation_position="top left")
+    low = min(-0.1, float(np.clip(summary[col].min(), -cap, 0)) - 0.05) if not summary.empty else -0.1
     fig.update_layout(
         barmode="group",
-        title=f"Median strict CER per condition and resampler (capped at {cap:g}; hover for the raw value)",
-        yaxis=dict(title="median strict CER", range=[0, cap * 1.05]),
+        title=f"What each resampler adds to the strict CER of {reference}, per condition (median paired difference, capped at {cap:g})",
+        yaxis=dict(title=f"CER minus {reference}", range=[low, cap * 1.05]),
         xaxis_title="condition",
         legend_title="resampler",
-        height=420,
+        height=440,
         margin=dict(l=60, r=20, t=60, b=60),
     )
     return fig

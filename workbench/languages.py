@@ -9,6 +9,7 @@ the names people actually type, in English and Chinese.
 from __future__ import annotations
 
 import difflib
+import functools
 
 from .errors import WorkbenchError
 
@@ -67,9 +68,15 @@ class UnknownLanguageError(WorkbenchError, ValueError):
 
 def whisper_languages() -> dict[str, str]:
     """Whisper's language codes mapped to English names (``{"yue": "cantonese", ...}``)."""
-    from transformers.models.whisper.tokenization_whisper import LANGUAGES
+    return dict(_whisper_tables()[0])
 
-    return dict(LANGUAGES)
+
+@functools.lru_cache(maxsize=1)
+def _whisper_tables() -> tuple[dict, dict]:
+    """Whisper's ``LANGUAGES`` (code -> name) and ``TO_LANGUAGE_CODE`` (name -> code), read once."""
+    from transformers.models.whisper.tokenization_whisper import LANGUAGES, TO_LANGUAGE_CODE
+
+    return dict(LANGUAGES), dict(TO_LANGUAGE_CODE)
 
 
 def normalise_language(language: str | None) -> str | None:
@@ -88,8 +95,7 @@ def normalise_language(language: str | None) -> str | None:
     key = str(language).strip().lower().replace("_", "-")
     if key in AUTO:
         return None
-    from transformers.models.whisper.tokenization_whisper import LANGUAGES, TO_LANGUAGE_CODE
-
+    LANGUAGES, TO_LANGUAGE_CODE = _whisper_tables()  # noqa: N806 - Whisper's own names for its tables
     for candidate in (key, key.split("-")[0]):  # "en-GB" -> "en", "yue-HK" -> "yue"
         if candidate in ALIASES:
             return ALIASES[candidate]

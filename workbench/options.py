@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from dataclasses import asdict, dataclass, field, replace
 
 from .errors import WorkbenchError
@@ -214,21 +215,23 @@ def check_engine_options(engine: str, opts: TranscriptionOptions) -> None:
         )
 
 
+@functools.lru_cache(maxsize=1)
+def _cuda_available() -> bool:
+    """Whether torch sees a CUDA GPU; asked once per process (each question costs tens of milliseconds)."""
+    try:
+        import torch
+    except ImportError:
+        return False
+    return bool(torch.cuda.is_available())
+
+
 def resolve_device(device: str) -> str:
     """``"auto"`` → ``"cuda:0"`` when torch sees a GPU, else ``"cpu"``."""
     if device != "auto":
-        if device.startswith("cuda"):
-            import torch
-
-            if not torch.cuda.is_available():
-                raise OptionsError(f"device {device!r} was requested but no CUDA GPU is visible; use device='cpu' or 'auto'")
+        if device.startswith("cuda") and not _cuda_available():
+            raise OptionsError(f"device {device!r} was requested but no CUDA GPU is visible; use device='cpu' or 'auto'")
         return device if device != "cuda" else "cuda:0"
-    try:
-        import torch
-
-        return "cuda:0" if torch.cuda.is_available() else "cpu"
-    except ImportError:
-        return "cpu"
+    return "cuda:0" if _cuda_available() else "cpu"
 
 
 def resolve_dtype(dtype: str, device: str) -> str:

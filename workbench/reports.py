@@ -363,7 +363,7 @@ def write_diagnosis_report(diagnosis, out_dir, *, entries=None, name: str | None
         ("Where the errors come from, per condition (errors per reference character, medians over clips)", _table(diagnosis.causes())),
     ]
     if not summary.empty:
-        sections.append(("Median strict CER per condition", _figure(condition_chart(summary))))
+        sections.append(("What each resampler adds, per condition", _figure(condition_chart(summary, reference=diagnosis.reference))))
     mis = diagnosis.mislabelled()
     if not mis.empty:
         sections.append(
