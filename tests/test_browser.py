@@ -102,11 +102,11 @@ def test_playground_runs_in_a_real_browser(lab):
             resampler = page.locator(".widget-dropdown").filter(has_text="Resampler").locator("select")
             label = next(t for t in resampler.locator("option").all_inner_texts() if t.startswith("naive_decimation"))
             resampler.select_option(label=label)
-            expect(page.locator(".js-plotly-plot").filter(has_text="naive_decimation").first).to_be_visible()
+            expect(page.locator(".js-plotly-plot").filter(has_text="naive_decimation").first).to_be_visible(timeout=STEP_TIMEOUT_MS)
 
             page.get_by_role("button", name="Transcribe").first.click()
             page.locator(".lm-TabBar-tab, .p-TabBar-tab").filter(has_text="Transcript").first.click()
-            expect(page.locator(".widget-html").filter(has_text="CER").first).to_be_visible()
+            expect(page.locator(".widget-html").filter(has_text="CER").first).to_be_visible(timeout=STEP_TIMEOUT_MS)  # transcribing takes seconds
             page.screenshot(path=str(ARTIFACTS / "playground.png"), full_page=True)
 
             errors = page.locator(".jp-OutputArea-output[data-mime-type='application/vnd.jupyter.stderr']").filter(has_text="Traceback")
