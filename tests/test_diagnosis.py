@@ -286,3 +286,13 @@ def test_folder_without_manifest_needs_a_language(tmp_path):
         load_demo_data(tmp_path)
     with pytest.raises(Exception, match="no such manifest or folder"):
         load_demo_data(Path(tmp_path) / "missing")
+
+
+def test_unreadable_clips_are_named_and_nothing_runs_without_a_readable_one(tmp_path):
+    from workbench.datasets import ManifestEntry
+    from workbench.errors import WorkbenchError
+
+    bad = tmp_path / "not-audio.wav"
+    bad.write_text("these are not samples", encoding="utf-8")
+    with pytest.raises(WorkbenchError, match="no clip could be diagnosed: not-audio.wav"):
+        dg.diagnose([ManifestEntry(bad, "yue", "你好")], progress=False)

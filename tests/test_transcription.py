@@ -197,16 +197,15 @@ warnings.simplefilter("ignore")
 from workbench.audio import load_audio
 from workbench.transcription import transcribe
 clip = load_audio(sys.argv[1]).resample(16_000, "naive_decimation")
-for _ in range(2):
-    t = transcribe(clip, engine="faster-whisper", language="zh", beam_size=1, timestamps="none")
-    print([s.temperature for s in t.segments], t.text)
+t = transcribe(clip, engine="faster-whisper", language="zh", beam_size=1, timestamps="none")
+print([s.temperature for s in t.segments], t.text)
 """
 
 
 @pytest.mark.slow
 def test_the_same_transcriptions_in_a_fresh_process_give_the_same_transcripts():
     # Naive decimation folds the noise into the speech band: Whisper base falls back to sampling on this clip.
-    clip = ROOT / "data" / "yue_speech_48k_music.flac"
+    clip = ROOT / "data" / "yue_liberation_48k_music.flac"
     runs = [subprocess.run([sys.executable, "-c", RERUN, str(clip)], capture_output=True, text=True, check=True, timeout=300).stdout for _ in range(2)]
     assert runs[0] == runs[1]
     assert "0.0]" not in runs[0].splitlines()[0], "the clip should need the fallback, or this test shows nothing"
@@ -644,7 +643,7 @@ def test_unknown_engine():
 
 
 @pytest.mark.slow
-def test_one_hour_file_is_processed_in_windows_with_one_model_load(monkeypatch):
+def test_a_twenty_minute_file_is_processed_in_windows_with_one_model_load(monkeypatch):
     loads = []
     real = engines.FasterWhisperEngine
 
@@ -654,14 +653,17 @@ def test_one_hour_file_is_processed_in_windows_with_one_model_load(monkeypatch):
 
     engines.clear_engines()
     monkeypatch.setattr(engines, "FasterWhisperEngine", counting)
-    hour = np.zeros(3600 * 16_000, np.float32)
+    hour = np.zeros(1200 * 16_000, np.float32)
     hour[::16_000] = 0.01  # faint clicks, not pure digital silence
     progress = []
-    t = transcribe((hour, 16_000), engine="faster-whisper", language="en", beam_size=1, progress=progress.append)
-    assert t.timings["audio_s"] == 3600
+    # This is about windows and loading, not hallucination: with Whisper's checks on, faint clicks make it
+    # hallucinate two-second segments over and over, ten times the decoding of plain 30-second windows.
+    plain = dict(temperature_increment=0.0, compression_ratio_threshold=None, log_prob_threshold=None, no_speech_threshold=None)
+    t = transcribe((hour, 16_000), engine="faster-whisper", language="en", beam_size=1, progress=progress.append, **plain)
+    assert t.timings["audio_s"] == 1200
     assert len(loads) == 1
-    assert len(t.segments) >= 100  # decoded window by window
-    assert progress and progress[-1] > 3500
+    assert len(t.segments) >= 30  # decoded window by window
+    assert progress and progress[-1] > 1100
     engines.clear_engines()
 
 

@@ -37,6 +37,7 @@ import pandas as pd
 
 from .audio import BACKENDS, backend_status, load_audio
 from .datasets import ManifestEntry
+from .errors import WorkbenchError, first_line
 from .resampling import RESAMPLERS
 from .scoring import CAUSES, score
 from .transcription import TranscriptionWarning, transcribe
@@ -214,10 +215,19 @@ def diagnose(
 
     from .audiocheck import check_clip
 
-    loaded = []
+    loaded, unreadable = [], []
     for entry in entries:
-        clip = load_audio(entry.path, channel="all")
+        try:
+            clip = load_audio(entry.path, channel="all")
+        except WorkbenchError as exc:  # one bad file is reported; the rest are diagnosed
+            unreadable.append(f"{entry.path.name}: {first_line(exc)}")
+            continue
         loaded.append((entry, clip, check_clip(clip)))
+    if unreadable:
+        notes.append(f"{_plural(len(unreadable), 'clip')} could not be read and {'was' if len(unreadable) == 1 else 'were'} left out: " + "; ".join(unreadable))
+    if not loaded:
+        raise WorkbenchError("no clip could be diagnosed: " + ("; ".join(unreadable) or "none has a reference transcript"))
+    entries = [entry for entry, _, _ in loaded]
     jobs = [(i, r) for i, (_, clip, _) in enumerate(loaded) for r in usable]
     if mislabelled:
         jobs += [(i, MISLABELLED) for i, (entry, clip, _) in enumerate(loaded) if clip.sample_rate != 16_000 and _unstressed(entry, clip)]
@@ -253,6 +263,7 @@ def diagnose(
         )
         if job == MISLABELLED:
             row.update(_rate_evidence(clip))
+            row["audio_causes"] = "; ".join((*check.causes, "mislabelled_rate"))
         rows.append(row)
         scores[(name, job)] = s
     runs = _order(pd.DataFrame(rows))
@@ -311,7 +322,7 @@ def _transcribe_and_score(heard, entry: ManifestEntry, model, engine, resampler,
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", TranscriptionWarning)  # fallbacks are recorded in the row instead
         t = transcribe(heard, model=model, engine=engine, language=entry.language or None, resampler=resampler, **run_opts)
-    s = score(t.text, entry.reference, language=entry.language, audio_seconds=seconds)
+    s = score(t.text, entry.reference, language=entry.language or t.language, audio_seconds=seconds)
     h = s.hallucination
     row = {
         "language": entry.language,

@@ -83,6 +83,13 @@ OPTION_SETTINGS = (
     "dtype",
     "compute_type",
     "language_fallback",
+    "temperature_increment",
+    "compression_ratio_threshold",
+    "log_prob_threshold",
+    "no_speech_threshold",
+    "condition_on_previous_text",
+    "vad_filter",
+    "seed",
 )
 #: Experiment defaults that differ from a single transcription's: no timestamps
 #: (nothing scores them), and a recorded ``zh`` fallback when a model has no Cantonese.
