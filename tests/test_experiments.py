@@ -657,8 +657,12 @@ def test_ray_run_matches_the_local_run_and_resumes(tmp_path):
     by_key = lambda path: {r["key"]: r for r in lines(path)}  # noqa: E731
     local_rows, ray_rows = by_key(tmp_path / "local.jsonl"), by_key(tmp_path / "ray.jsonl")
     assert set(local_rows) == set(ray_rows) and len(lines(tmp_path / "ray.jsonl")) == 4
+    from workbench.scoring import normalise_text
+
     for key, row in local_rows.items():
-        assert ray_rows[key]["hypothesis"] == row["hypothesis"]
+        # A Ray worker runs CTranslate2 with its own thread count, and a different summation order can flip a
+        # comma on a borderline clip; the words, and so the scores, are the same.
+        assert normalise_text(ray_rows[key]["hypothesis"], "en") == normalise_text(row["hypothesis"], "en")
         assert ray_rows[key]["error_rate"] == row["error_rate"]
 
 
