@@ -7,10 +7,56 @@ prints the message alone, never a traceback from inside a decoder.
 from __future__ import annotations
 
 
-def first_line(exc: BaseException) -> str:
-    """The first line of an exception's message (its type name when it has none)."""
+def first_line(exc: BaseException, *, with_type: bool = False) -> str:
+    """The first line of an exception's message (its type name when it has none).
+
+    Examples
+    --------
+    >>> first_line(ValueError("bad rate\\nmore detail"))
+    'bad rate'
+    >>> first_line(ValueError("bad rate"), with_type=True)
+    'ValueError: bad rate'
+    >>> first_line(KeyError())
+    'KeyError'
+    """
     text = str(exc).strip()
-    return text.splitlines()[0] if text else type(exc).__name__
+    if not text:
+        return type(exc).__name__
+    line = text.splitlines()[0]
+    return f"{type(exc).__name__}: {line}" if with_type else line
+
+
+def one_line(text) -> str:
+    """``text`` with every run of whitespace, newlines included, made one space.
+
+    Examples
+    --------
+    >>> one_line("a\\n  b\\tc ")
+    'a b c'
+    """
+    return " ".join(str(text).split())
+
+
+def install_hint(*packages: str, extra: str | None = None, options: str = "") -> str:
+    """The ``pip install`` command that provides ``packages`` (or the workbench's ``extra``).
+
+    Every "how to install it" message in the workbench is built here, so they
+    read alike and quote requirement specifiers the way every shell accepts.
+
+    Examples
+    --------
+    >>> install_hint("faster-whisper")
+    'pip install faster-whisper'
+    >>> install_hint(extra="ray")
+    'pip install "whisper-workbench[ray]"'
+    >>> install_hint("torchaudio==2.9.1", options="--force-reinstall")
+    'pip install --force-reinstall "torchaudio==2.9.1"'
+    """
+    names = list(packages) + ([f"whisper-workbench[{extra}]"] if extra else [])
+    if not names:
+        raise ValueError("install_hint needs a package or an extra")
+    quoted = [n if n.replace("-", "").replace("_", "").replace(".", "").isalnum() else f'"{n}"' for n in names]
+    return " ".join(["pip install", *([options] if options else []), *quoted])
 
 
 class WorkbenchError(Exception):
@@ -58,5 +104,21 @@ class ResampleError(WorkbenchError, ValueError):
     """A resampling request cannot be carried out (bad rate, unknown or unavailable method)."""
 
 
-class AudioWarning(UserWarning):
+class WorkbenchWarning(UserWarning):
+    """Base class for every warning the workbench issues on purpose.
+
+    ``warnings.simplefilter("ignore", WorkbenchWarning)`` silences them all;
+    ``"error"`` turns them into exceptions, e.g. in a strict service.
+    """
+
+
+class AudioWarning(WorkbenchWarning):
     """Something about the audio is suspicious but usable (silence, cancelling channels...)."""
+
+
+class TranscriptionWarning(WorkbenchWarning):
+    """A transcription ran, but something about it deserves attention (language fallback, a long clip...)."""
+
+
+class ExperimentWarning(WorkbenchWarning):
+    """A grid ran, but something about a row or the results store deserves attention."""

@@ -61,7 +61,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .errors import WorkbenchError
+from .errors import ExperimentWarning, WorkbenchError
 
 #: How the result rows' format is versioned (bumped if a field changes meaning).
 RESULTS_FORMAT = 1
@@ -110,10 +110,6 @@ TIE_TOLERANCE = 1e-12
 
 class ExperimentError(WorkbenchError, ValueError):
     """An experiment cannot run as configured (grid, dataset, results store)."""
-
-
-class ExperimentWarning(UserWarning):
-    """Something was left out of an experiment (missing clips), and why."""
 
 
 # --------------------------------------------------------------------------

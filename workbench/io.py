@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import contextlib
+import dataclasses
+import json
+import math
 import os
 import tempfile
 from pathlib import Path
@@ -58,3 +61,52 @@ def write_wav(path, clip, subtype: str = "PCM_16") -> Path:
     with atomic_path(path, suffix=".wav") as tmp:
         sf.write(str(tmp), data, clip.sample_rate, subtype=subtype, format="WAV")
     return Path(path)
+
+
+def to_jsonable(value):
+    """``value`` as plain JSON types: the workbench's one JSON encoder.
+
+    Dicts (keys made strings), lists, tuples and sets recurse; numpy scalars
+    become Python numbers; NaN and infinities (JSON has none; -inf dB is
+    digital silence) become ``None``; paths and any other object become
+    strings; dataclasses become dicts.
+
+    Examples
+    --------
+    >>> to_jsonable({"cer": float("nan"), "peak_db": float("-inf"), "rate": np.int64(16000), "n": (1, 2)})
+    {'cer': None, 'peak_db': None, 'rate': 16000, 'n': [1, 2]}
+    >>> to_jsonable(Path("a") / "b.wav")
+    'a/b.wav'
+    """
+    if isinstance(value, dict):
+        return {str(k): to_jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple, set, frozenset)):
+        return [to_jsonable(v) for v in value]
+    if value is None or isinstance(value, (bool, str)):
+        return value
+    if isinstance(value, np.bool_):
+        return bool(value)
+    if isinstance(value, (int, np.integer)):
+        return int(value)
+    if isinstance(value, (float, np.floating)):
+        value = float(value)
+        return value if math.isfinite(value) else None
+    if isinstance(value, np.ndarray):
+        return to_jsonable(value.tolist())
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return to_jsonable(dataclasses.asdict(value))
+    if isinstance(value, Path):
+        return str(value)
+    return str(value)
+
+
+def dumps(value, **kwargs) -> str:
+    """``json.dumps`` of :func:`to_jsonable` (non-ASCII kept, never a bare ``NaN``).
+
+    Examples
+    --------
+    >>> dumps({"text": "佢哋", "cer": float("inf")})
+    '{"text": "佢哋", "cer": null}'
+    """
+    kwargs.setdefault("ensure_ascii", False)
+    return json.dumps(to_jsonable(value), allow_nan=False, **kwargs)

@@ -19,7 +19,7 @@ import numpy as np
 
 from .audio import SAMPLE_RATE, Clip, load_audio
 from .engines import EngineError, LanguageNotSupportedError, Segment, default_encoder_batch, get_engine, is_out_of_memory, real_time_factor
-from .errors import AudioWarning, WorkbenchError
+from .errors import AudioWarning, TranscriptionWarning, WorkbenchError
 from .languages import language_name, normalise_language
 from .models import EMBEDDED, resolve_model
 from .options import ENGINES, OptionsError, TranscriptionOptions, check_engine_options, resolve_compute_type, resolve_device, resolve_dtype
@@ -30,10 +30,6 @@ CANTONESE_FALLBACK = "zh"
 MIN_BATCH = 1
 #: Clips decoded together by :func:`transcribe_batch` unless told otherwise.
 DEFAULT_BATCH_CLIPS = 16
-
-
-class TranscriptionWarning(UserWarning):
-    """A setting was changed to make the transcription possible (fallbacks)."""
 
 
 @dataclass
