@@ -16,6 +16,8 @@ from workbench import widgets as wbw
 from workbench.datasets import BUNDLED_DIR, read_manifest
 from workbench.signals import band_limited_noise, speech_like, tone
 from workbench.transcription import Transcript
+from workbench.widgets import signal as wbw_signal
+from workbench.widgets import transcribing as wbw_transcribing
 
 from .conftest import SHARED_AUDIO
 
@@ -75,7 +77,7 @@ def counting_transcribe(monkeypatch):
             progress(audio.duration)
         return fake_transcript()
 
-    monkeypatch.setattr(wbw, "transcribe", fake)
+    monkeypatch.setattr(wbw_transcribing, "transcribe", fake)
     return calls
 
 
@@ -139,8 +141,8 @@ def test_changing_the_resampler_changes_only_the_after_panel(panel):
 
 def test_going_back_to_a_resampler_or_clip_is_served_from_the_cache(panel, monkeypatch):
     resamples = counter(monkeypatch, workbench.resampling, "resample")
-    loads = counter(monkeypatch, wbw, "load_audio")
-    spectrograms = counter(monkeypatch, wbw, "stft_spectrogram")
+    loads = counter(monkeypatch, wbw_signal, "load_audio")
+    spectrograms = counter(monkeypatch, wbw_signal, "stft_spectrogram")
     panel.resampler.value = "scipy_poly"
     assert (len(resamples), len(loads), len(spectrograms)) == (1, 0, 1)
     panel.resampler.value = wbw.DEFAULT_RESAMPLER
@@ -167,7 +169,7 @@ def test_background_mode_keeps_callbacks_short(manifest, monkeypatch):
         time.sleep(SLOW_TRANSCRIPTION_SECONDS)
         return fake_transcript()
 
-    monkeypatch.setattr(wbw, "transcribe", slow)
+    monkeypatch.setattr(wbw_transcribing, "transcribe", slow)
     p = wbw.Panel(manifest, background=True)
     try:
         assert p.wait(timeout=60)
@@ -298,7 +300,7 @@ def test_unexpected_errors_show_a_short_message_with_folded_details(panel, monke
     def broken(*args, **kwargs):
         raise RuntimeError("engine exploded")
 
-    monkeypatch.setattr(wbw, "transcribe", broken)
+    monkeypatch.setattr(wbw_transcribing, "transcribe", broken)
     panel.transcribe_button.click()
     assert "unexpected" in panel.last_message and "engine exploded" in panel.last_message
     assert panel.details.layout.display != "none" and panel.details.selected_index is None
