@@ -15,6 +15,7 @@ import pandas as pd
 import pytest
 
 from workbench import datasets, experiments
+from workbench.cli import experiments as experiments_cli
 from workbench.experiments import ExperimentError, ResultsStore
 
 from .conftest import ROOT
@@ -511,12 +512,12 @@ def test_results_command_groups_by_recording_unless_told(tmp_path, capsys):
     path = write_results(tmp_path / "r.jsonl", per_setting, recordings=recordings)
     args = ["results", str(path), "--compare", "resampler=soxr_hq", "resampler=linear"]
     parser = __import__("argparse").ArgumentParser()
-    experiments.add_commands(parser.add_subparsers())
-    assert experiments.cmd_results(parser.parse_args(args)) == 0
+    experiments_cli.add_commands(parser.add_subparsers())
+    assert experiments_cli.cmd_results(parser.parse_args(args)) == 0
     assert "too few independent recordings (3)" in capsys.readouterr().out
-    assert experiments.cmd_results(parser.parse_args([*args, "--group-by", "clip"])) == 0
+    assert experiments_cli.cmd_results(parser.parse_args([*args, "--group-by", "clip"])) == 0
     assert "real difference" in capsys.readouterr().out
-    assert experiments.cmd_results(parser.parse_args(["results", str(path)])) == 0
+    assert experiments_cli.cmd_results(parser.parse_args(["results", str(path)])) == 0
     assert "groups" in capsys.readouterr().out
 
 

@@ -1,0 +1,108 @@
+"""``python -m workbench run`` and ``results``: experiment grids from the command line.
+
+``run`` runs an experiment file (see :func:`workbench.experiments.load_config`)
+and prints its counts and summary; ``results`` summarises a results store or
+compares two settings in it (:mod:`workbench.experiments`).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+
+from ..experiments import EXAMPLE_CONFIG, ExperimentError, compare, format_summary, load_config, load_results, summarise, summary_chart
+from ..io import atomic_path, write_text
+
+
+def add_commands(sub) -> None:
+    """Add ``run`` and ``results`` to the command line."""
+    p = sub.add_parser(
+        "run",
+        help="run an experiment grid from a YAML file; resumes where it stopped",
+        description="Transcribe and score every clip under every setting of the grid; each result is appended to the results file as soon as it exists, "
+        "so the same command after a crash (even kill -9) picks up where it stopped.",
+        epilog=EXAMPLE_CONFIG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument("config", help="experiment YAML file")
+    p.add_argument("--executor", choices=["local", "ray"], help="override the file's executor")
+    p.add_argument("--ray-address", help="Ray cluster to join ('auto', 'ray://head:10001'); default: a local instance")
+    p.add_argument("--workers", type=int, help="Ray workers")
+    p.add_argument("--limit", type=int, help="only the first N clips")
+    p.add_argument("--retry-errors", action="store_true", help="compute again the rows that failed")
+    p.add_argument("--json", action="store_true", help="print the run's counts and summary as JSON")
+    p.set_defaults(func=cmd_run)
+
+    p = sub.add_parser(
+        "results",
+        help="summarise an experiment's results: mean error per setting with confidence intervals, or compare two settings",
+        description="Reads a results file written by 'run'. --compare A B pairs two settings on the clips both finished.",
+    )
+    p.add_argument("results", help="results file (.jsonl)")
+    p.add_argument("--by", help="comma-separated setting columns to group by (default: each setting)")
+    p.add_argument("--compare", nargs=2, metavar=("A", "B"), help="two settings, each a setting id or key=value[,key=value]")
+    p.add_argument("--lenient", action="store_true", help="use the lenient error rate")
+    p.add_argument(
+        "--group-by",
+        metavar="COLUMN",
+        help="average the clips of each group before the intervals and tests (default: recording, when every row names one; 'clip' for none)",
+    )
+    p.add_argument("--chart", help="also write the chart as HTML here")
+    p.add_argument("--parquet", help="also write every result row as Parquet here")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_results)
+
+
+def cmd_run(args) -> int:
+    config = load_config(args.config)
+    overrides = {}
+    if args.executor:
+        overrides["executor"] = args.executor
+    ray_opts = dict(config.ray)
+    if args.ray_address:
+        ray_opts["address"] = args.ray_address
+    if args.workers:
+        ray_opts["workers"] = args.workers
+    overrides["ray"] = ray_opts
+    if args.limit is not None:
+        overrides["limit"] = args.limit
+    exp = config.run(progress=not args.json, retry_errors=args.retry_errors, **overrides)
+    counts = {"results": str(exp.results), "total": exp.total, "computed": exp.computed, "skipped": exp.skipped, "failed": exp.failed, "problems": exp.problems}
+    try:
+        table = summarise(exp.results)
+    except ExperimentError as exc:
+        table, counts["summary_error"] = None, str(exc)
+    if args.json:
+        counts["summary"] = [] if table is None else json.loads(table.to_json(orient="records"))
+        print(json.dumps(counts, ensure_ascii=False, indent=2))
+        return 0
+    print(f"{exp.total} run(s): {exp.computed} computed now, {exp.skipped} already in {exp.results}, {exp.failed} failed")
+    if table is not None:
+        print(format_summary(table))
+    else:
+        print(counts["summary_error"])
+    return 0
+
+
+def cmd_results(args) -> int:
+    metric = "lenient_error_rate" if args.lenient else "error_rate"
+    if args.parquet:
+        with atomic_path(args.parquet, suffix=".parquet") as tmp:
+            load_results(args.results, include_errors=True).drop(columns=["versions"]).to_parquet(tmp)
+    if args.compare:
+        c = compare(args.results, args.compare[0], args.compare[1], group_by=args.group_by, metric=metric)
+        fig = c.chart()
+        if args.json:
+            print(c.to_frame().to_json(orient="records", indent=2, force_ascii=False))
+        else:
+            print(c.to_frame().T.to_string(header=False))
+            print(c.verdict())
+    else:
+        table = summarise(args.results, by=args.by.split(",") if args.by else None, group_by=args.group_by, metric=metric)
+        fig = summary_chart(table)
+        print(table.to_json(orient="records", indent=2, force_ascii=False) if args.json else format_summary(table))
+    if args.chart:
+        write_text(args.chart, fig.to_html(include_plotlyjs=True, full_html=True))
+        if not args.json:
+            print(f"chart: {args.chart}")
+    return 0
