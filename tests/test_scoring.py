@@ -5,14 +5,19 @@ from __future__ import annotations
 import argparse
 import contextlib
 import doctest
+import html
+import importlib
 import io
 import json
+import pkgutil
 import re
+from importlib import resources
 
 import pytest
 
 from workbench import scoring
 from workbench.errors import WorkbenchError
+from workbench.cli.score import add_commands as add_score_command
 from workbench.scoring import (
     CAUSE_COLOURS,
     CAUSE_LABELS,
@@ -22,7 +27,6 @@ from workbench.scoring import (
     COUNTED_CAUSES,
     FORGIVEN_CAUSES,
     ScoringError,
-    add_score_command,
     is_character_language,
     normalise_language,
     normalise_text,
@@ -311,7 +315,7 @@ def test_progressive_緊_is_forgiven_only_after_a_verb():
 
 
 def test_colloquial_table_comes_from_the_data_file():
-    table = scoring.resources.files("workbench").joinpath(scoring.COLLOQUIAL_TABLE).read_text(encoding="utf-8")
+    table = resources.files("workbench.scoring").joinpath(scoring.COLLOQUIAL_TABLE).read_text(encoding="utf-8")
     assert table.startswith("#")
     pairs = {(p.cantonese, p.written) for p in COLLOQUIAL_PAIRS}
     for pair in [("而家", "現在"), ("屋企", "家裏"), ("屋企", "家裡"), ("嘢", "東西"), ("睇緊", "在看"), ("食緊", "吃"), ("㗎", ""), ("呢", "這")]:
@@ -560,7 +564,7 @@ def test_html_marks_every_difference_with_its_cause():
     spans = re.findall(r'<span class="wb-tok wb-([a-z_]+)"[^>]*?title="([^"]*)"', page)
     for t in s.alignment:
         if t.cause:
-            assert (t.cause, scoring.html.escape(t.title, quote=True)) in spans
+            assert (t.cause, html.escape(t.title, quote=True)) in spans
     kinds = {kind for kind, _ in spans}
     assert {"numerals", "colloquial", "other", "script", "punctuation_width"} <= kinds
     for kind, title in spans:
@@ -639,8 +643,9 @@ def test_to_dict_is_json():
     assert d["alignment"][0] == {"op": "substitute", "ref": "呢", "hyp": "這", "cause": "colloquial", "note": s.alignment[0].note}
 
 
-def test_docstring_examples_run():
-    assert doctest.testmod(scoring).failed == 0
+@pytest.mark.parametrize("module", ["workbench.scoring", *(f"workbench.scoring.{m.name}" for m in pkgutil.iter_modules(scoring.__path__))])
+def test_docstring_examples_run(module):
+    assert doctest.testmod(importlib.import_module(module)).failed == 0
 
 
 # --------------------------------------------------------------------------

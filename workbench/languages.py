@@ -63,7 +63,7 @@ CHARACTER_LANGUAGES = frozenset({"zh", "yue", "ja", "ko", "th", "lo", "my", "km"
 
 
 class UnknownLanguageError(WorkbenchError, ValueError):
-    """A language name or code that Whisper does not know."""
+    """A language name or code that Whisper does not know (or none, where a definite language is needed)."""
 
 
 def whisper_languages() -> dict[str, str]:
@@ -79,22 +79,35 @@ def _whisper_tables() -> tuple[dict, dict]:
     return dict(LANGUAGES), dict(TO_LANGUAGE_CODE)
 
 
-def normalise_language(language: str | None) -> str | None:
+def normalise_language(language: str | None, *, allow_auto: bool = True) -> str | None:
     """Whisper's code for ``language``, or ``None`` for auto-detection.
 
     Accepts codes (``yue``), English names (``Cantonese``), Chinese names
     (``粤语``, ``普通话``) and common regional tags (``zh-HK``).
 
+    Parameters
+    ----------
+    language : str or None
+        A code or name; ``"auto"``, ``"detect"``, ``""`` or None (:data:`AUTO`)
+        mean "let the model detect the language".
+    allow_auto : bool
+        Whether auto-detection is an answer. False where a definite language
+        is needed (to score against a reference): then no language, or one
+        of :data:`AUTO`, is refused like an unknown one.
+
     Raises
     ------
     UnknownLanguageError
-        With the closest known names, when ``language`` is not recognised.
+        With the closest known names, when ``language`` is not recognised;
+        for no language or auto-detection when ``allow_auto`` is False.
     """
+    if not allow_auto and (not isinstance(language, str) or not language.strip()):
+        raise UnknownLanguageError(f"no language given ({language!r}): pass a Whisper code such as yue, zh or en")
     if language in AUTO:
-        return None
+        return _auto(language, allow_auto)
     key = str(language).strip().lower().replace("_", "-")
     if key in AUTO:
-        return None
+        return _auto(language, allow_auto)
     LANGUAGES, TO_LANGUAGE_CODE = _whisper_tables()  # noqa: N806 - Whisper's own names for its tables
     for candidate in (key, key.split("-")[0]):  # "en-GB" -> "en", "yue-HK" -> "yue"
         if candidate in ALIASES:
@@ -111,6 +124,13 @@ def normalise_language(language: str | None) -> str | None:
     )
 
 
+def _auto(language, allow_auto: bool) -> None:
+    """None (auto-detect) for one of :data:`AUTO`; refused when a definite language is needed."""
+    if not allow_auto:
+        raise UnknownLanguageError(f"language {language!r} means auto-detect, but a definite language is needed here (scoring needs the reference's): pass yue, zh, en...")
+    return None
+
+
 def language_name(code: str | None) -> str:
     """English name for a code (``"yue"`` → ``"Cantonese"``); ``"auto-detect"`` for None."""
     if code is None:
@@ -118,6 +138,10 @@ def language_name(code: str | None) -> str:
     return whisper_languages().get(code, code).title()
 
 
-def is_character_language(language: str | None) -> bool:
-    """True when error rates for ``language`` are counted per character (CER), not per word."""
-    return normalise_language(language) in CHARACTER_LANGUAGES
+def is_character_language(language: str | None, *, allow_auto: bool = True) -> bool:
+    """True when error rates for ``language`` are counted per character (CER), not per word.
+
+    Auto-detection (see :func:`normalise_language`) is not a character
+    language, or is refused when ``allow_auto`` is False.
+    """
+    return normalise_language(language, allow_auto=allow_auto) in CHARACTER_LANGUAGES
