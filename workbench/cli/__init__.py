@@ -15,7 +15,7 @@ import textwrap
 import warnings
 from pathlib import Path
 
-from .errors import AudioWarning, WorkbenchError
+from ..errors import AudioWarning, WorkbenchError
 
 EXIT_ERROR = 2
 
@@ -57,7 +57,7 @@ def _clean(obj):
 
 
 def cmd_doctor(args) -> int:
-    from .environment import run_doctor
+    from ..environment import run_doctor
 
     report = run_doctor()
     if args.json:
@@ -68,7 +68,7 @@ def cmd_doctor(args) -> int:
 
 
 def cmd_info(args) -> int:
-    from .audio import load_audio
+    from ..audio import load_audio
 
     channel = _channel_arg(args.channel)
     clip = load_audio(args.file, backend=args.backend, channel=channel, assume_sample_rate=args.assume_rate)
@@ -87,7 +87,7 @@ def cmd_info(args) -> int:
 
 
 def cmd_compare_decoders(args) -> int:
-    from .audio import compare_decoders
+    from ..audio import compare_decoders
 
     backends = args.backends.split(",") if args.backends else None
     rows = [c.to_dict() for c in compare_decoders(args.file, backends, reference=args.reference)]
@@ -105,8 +105,8 @@ def cmd_compare_decoders(args) -> int:
 
 
 def cmd_resample(args) -> int:
-    from .audio import load_audio
-    from .io import write_wav
+    from ..audio import load_audio
+    from ..io import write_wav
 
     clip = load_audio(args.input, backend=args.backend, channel=_channel_arg(args.channel))
     out = clip.resample(args.rate, args.method)
@@ -128,7 +128,7 @@ def cmd_resample(args) -> int:
 
 
 def cmd_resamplers(args) -> int:
-    from .resampling import DEFAULT_RESAMPLER, RESAMPLERS
+    from ..resampling import DEFAULT_RESAMPLER, RESAMPLERS
 
     rows = []
     for name, r in RESAMPLERS.items():
@@ -146,8 +146,8 @@ def cmd_resamplers(args) -> int:
 
 
 def cmd_resample_report(args) -> int:
-    from .reports import write_resampling_report
-    from .resampling import resample_report
+    from ..reports import write_resampling_report
+    from ..resampling import resample_report
 
     rates = [int(r) for r in args.rates.split(",")]
     methods = args.methods.split(",") if args.methods else None
@@ -171,48 +171,8 @@ def _format_quality_table(df) -> str:
     return view.to_string(index=False, float_format=lambda v: f"{v:.1f}", na_rep="n/a")
 
 
-def cmd_bench(args) -> int:
-    from . import benchmarks
-
-    if args.suite == "audio":
-        result = benchmarks.bench_audio(quick=args.quick, out=args.out, progress=not args.json)
-        text = benchmarks.format_audio_bench
-    elif args.suite == "engines":
-        if not args.files:
-            raise WorkbenchError("bench engines needs speech to transcribe: pass one or more audio FILEs (e.g. a short English clip)")
-        beam = args.beam_size if args.beam_size is not None else benchmarks.ENGINES_BEAM_SIZE
-        result = benchmarks.bench_engines(args.files, language=args.language, beam_size=beam, quick=args.quick, out=args.out, progress=not args.json)
-        text = benchmarks.format_engines_bench
-    else:
-        if args.files:
-            raise WorkbenchError(f"bench {args.suite} uses the bundled clips and takes no FILEs; got {' '.join(args.files)}")
-        sections = benchmarks.DEFAULT_SECTIONS if args.suite == "harness" else (args.suite.removeprefix("batch-"),)
-        devices = [d.strip() for d in args.devices.split(",")] if args.devices else None
-        engines = [e.strip() for e in args.engines.split(",")]
-        result = benchmarks.bench_harness(
-            quick=args.quick,
-            engines=engines,
-            devices=devices,
-            sections=sections,
-            beam_size=args.beam_size if args.beam_size is not None else benchmarks.HARNESS_BEAM_SIZE,
-            timestamps=args.timestamps,
-            random_large_v3=args.random_large_v3,
-            large_v3_layers=args.large_v3_layers,
-            out_dir=args.out or benchmarks.RESULTS_DIR,
-            label=args.label,
-            isolate=not args.in_process,
-            progress=not args.json,
-        )
-        text = benchmarks.format_harness
-    if args.json:
-        _print_json(_clean(result))
-    else:
-        print(text(result))
-    return 0
-
-
 def cmd_demo(args) -> int:
-    from .reports import run_demo
+    from ..reports import run_demo
 
     diagnosis, path = run_demo(
         out_dir=Path(args.out),
@@ -253,8 +213,8 @@ def cmd_demo(args) -> int:
 def cmd_transcribe(args) -> int:
     from tqdm.auto import tqdm
 
-    from .io import write_text
-    from .transcription import transcribe
+    from ..io import write_text
+    from ..transcription import transcribe
 
     option_names = (
         "language", "task", "beam_size", "temperature", "max_new_tokens", "chunk_length_s", "batch_size", "timestamps", "initial_prompt", "device", "dtype",
@@ -315,8 +275,8 @@ def _channel_arg(value: str):
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from .audio import BACKENDS, SAMPLE_RATE
-    from .resampling import DEFAULT_RESAMPLER, REPORT_RATES, TIMING_SECONDS
+    from ..audio import BACKENDS, SAMPLE_RATE
+    from ..resampling import DEFAULT_RESAMPLER, REPORT_RATES, TIMING_SECONDS
 
     parser = argparse.ArgumentParser(prog="python -m workbench", description="Whisper Workbench: see why Whisper transcribes the way it does.")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
@@ -365,32 +325,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_resample_report)
 
-    from .benchmarks import ENGINES_BEAM_SIZE, HARNESS_BEAM_SIZE, HARNESS_TIMESTAMPS, RESULTS_DIR
+    from .bench import add_commands as add_bench_commands
 
-    p = sub.add_parser(
-        "bench",
-        help="benchmarks (suites: harness, matrix, batch, batch-variants, stability, audio, engines)",
-        description="harness (the default): every engine x precision x batch size x device (load time, real-time factor, throughput, peak RSS and GPU memory, CPU use), "
-        "a batch of 16 clips vs the per-file loop, and latency drift and memory growth over 100 files; writes JSON (with the doctor report) and a figure under "
-        "benchmarks/results/. matrix, batch, stability: one part of it. batch-variants: batch vs loop with other precisions, beams, timestamps and batch sizes. "
-        "audio: load time of a 10-minute 48 kHz stereo FLAC, resampling speed per method, and time to build a before/after spectrogram figure. "
-        "engines: raw transformers and faster-whisper against the workbench's engines on FILEs, model reload time, and peak memory of a 10-minute file.",
-    )
-    p.add_argument("suite", nargs="?", default="harness", choices=["harness", "matrix", "batch", "batch-variants", "stability", "audio", "engines"])
-    p.add_argument("files", nargs="*", metavar="FILE", help="speech clips for the engines suite")
-    p.add_argument("--language", default="en", help="language of the clips (engines suite)")
-    p.add_argument("--beam-size", type=int, default=None, help=f"beam size (default {ENGINES_BEAM_SIZE} for engines, {HARNESS_BEAM_SIZE} for the harness)")
-    p.add_argument("--timestamps", default=HARNESS_TIMESTAMPS, choices=["none", "segment", "word"], help="timestamps (harness)")
-    p.add_argument("--engines", default="transformers,faster-whisper", help="comma-separated engines (harness)")
-    p.add_argument("--devices", default=None, help="comma-separated devices, e.g. cpu,cuda:0 (harness; default cpu, and cuda:0 when there is a GPU)")
-    p.add_argument("--random-large-v3", action="store_true", help="also time Whisper large-v3's architecture with random weights (throughput and memory only, not a transcription; meant for GPUs)")
-    p.add_argument("--large-v3-layers", type=int, default=None, help="layers of that model (default 32, as published)")
-    p.add_argument("--label", default=None, help="machine label in the result file names (default e.g. cpu-2core or the GPU's name)")
-    p.add_argument("--in-process", action="store_true", help="run every configuration in this process rather than a fresh one each (harness; faster, peak memory less meaningful)")
-    p.add_argument("--quick", action="store_true", help="shorter signals and fewer files, for a smoke test")
-    p.add_argument("--out", default=None, help=f"harness: folder for the results (default {RESULTS_DIR.as_posix()}); audio, engines: also write the result as JSON to this file")
-    p.add_argument("--json", action="store_true")
-    p.set_defaults(func=cmd_bench)
+    add_bench_commands(sub)
 
     p = sub.add_parser("transcribe", help="transcribe files with Whisper (embedded model, Hugging Face, ModelScope or a folder)", description="Transcribe FILEs. Every option is recorded in the JSON output.")
     p.add_argument("files", nargs="+", metavar="FILE")
@@ -436,11 +373,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_transcribe)
 
-    from .scoring import add_score_command
+    from .score import add_commands as add_score_commands
 
-    add_score_command(sub)
-    from .datasets import add_import_command
-    add_import_command(sub)
+    add_score_commands(sub)
+    from .datasets import add_commands as add_dataset_commands
+    add_dataset_commands(sub)
 
     p = sub.add_parser(
         "demo",
