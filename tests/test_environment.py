@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from workbench import environment
-from workbench.audio import explain_torchcodec_error
+from workbench import environment, ffmpeg
+from workbench.ffmpeg import explain_torchcodec_error
 from workbench.environment import GIB, DoctorReport, Finding, run_doctor
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -167,8 +167,8 @@ def test_importing_the_module_does_not_import_heavy_libraries():
 )
 def test_torchcodec_load_failure_is_a_warning_in_plain_words(monkeypatch, system, fix):
     reason = explain_torchcodec_error(RuntimeError(TORCHCODEC_LOAD_ERROR))
-    monkeypatch.setattr(environment, "torchcodec_status", lambda: (False, reason))
-    monkeypatch.setattr(environment.platform, "system", lambda: system)
+    monkeypatch.setattr(environment.libraries, "torchcodec_status", lambda: (False, reason))
+    monkeypatch.setattr(ffmpeg.platform, "system", lambda: system)
     finding = _only("torchcodec")
     assert finding.status == "warning"
     assert "FFmpeg shared libraries" in finding.summary and "missing" in finding.summary
@@ -236,7 +236,7 @@ def test_cuda_build_without_gpu_warns_that_it_runs_on_cpu(monkeypatch):
 
     monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
     monkeypatch.setattr(torch.backends.mps, "is_available", lambda: False)
-    monkeypatch.setattr(environment, "_nvidia_smi_gpus", lambda: [])
+    monkeypatch.setattr(environment.machine, "_nvidia_smi_gpus", lambda: [])
     monkeypatch.setattr(torch.version, "cuda", "12.8")
     finding = _only("gpu")
     assert finding.status == "warning" and "runs on CPU" in finding.summary
@@ -266,8 +266,8 @@ def test_torchaudio_not_matching_torch_is_a_problem(monkeypatch):
 
 
 def test_absent_faster_whisper_is_an_optional_warning(monkeypatch):
-    real = environment._installed_version
-    monkeypatch.setattr(environment, "_installed_version", lambda d: None if d == "faster-whisper" else real(d))
+    real = environment.libraries._installed_version
+    monkeypatch.setattr(environment.libraries, "_installed_version", lambda d: None if d == "faster-whisper" else real(d))
     finding = _only("faster_whisper")
     assert finding.status == "warning"
     assert finding.remedy == "pip install faster-whisper"
@@ -276,8 +276,8 @@ def test_absent_faster_whisper_is_an_optional_warning(monkeypatch):
 def test_version_drift_from_the_pins_is_a_warning(monkeypatch):
     if environment._pin("transformers") is None:
         pytest.skip("the workbench's distribution metadata is not installed")
-    real = environment._installed_version
-    monkeypatch.setattr(environment, "_installed_version", lambda d: "4.0.0" if d == "transformers" else real(d))
+    real = environment.libraries._installed_version
+    monkeypatch.setattr(environment.libraries, "_installed_version", lambda d: "4.0.0" if d == "transformers" else real(d))
     finding = _only("transformers")
     assert finding.status == "warning"
     assert finding.remedy.startswith("pip install") and environment._pin("transformers") in finding.remedy
@@ -315,7 +315,7 @@ def _fake_fontconfig(monkeypatch, stdout: str | None, returncode: int = 0):
     """Linux with ``fc-list`` answering ``stdout`` (``None``: fc-list not installed); records the calls."""
     calls = []
     real_which = shutil.which
-    monkeypatch.setattr(environment.platform, "system", lambda: "Linux")
+    monkeypatch.setattr(ffmpeg.platform, "system", lambda: "Linux")
     monkeypatch.setattr(
         shutil, "which", lambda name, *a, **k: (None if stdout is None else "/usr/bin/fc-list") if name == "fc-list" else real_which(name, *a, **k)
     )
@@ -324,7 +324,7 @@ def _fake_fontconfig(monkeypatch, stdout: str | None, returncode: int = 0):
         calls.append(list(args))
         return subprocess.CompletedProcess(args, returncode, stdout or "", "fc-list: broken cache" if returncode else "")
 
-    monkeypatch.setattr(environment, "_run", fake_run)
+    monkeypatch.setattr(environment.machine, "_run", fake_run)
     return calls
 
 
@@ -365,7 +365,7 @@ def test_failing_fc_list_becomes_a_warning_not_a_crash(monkeypatch):
 @pytest.mark.parametrize(("system", "name"), [("Windows", "Windows"), ("Darwin", "macOS")])
 def test_windows_and_macos_ship_cjk_fonts(monkeypatch, system, name):
     calls = _fake_fontconfig(monkeypatch, "")  # fc-list would find nothing: it must not be asked
-    monkeypatch.setattr(environment.platform, "system", lambda: system)
+    monkeypatch.setattr(ffmpeg.platform, "system", lambda: system)
     finding = _only("cjk_font")
     assert calls == []
     assert finding.status == "ok" and f"{name} ships CJK fonts" in finding.summary

@@ -13,6 +13,9 @@ the evidence it rests on.
 * :func:`check_clip` -- all of them on a :class:`~workbench.audio.Clip`,
   with the causes found named from :data:`CAUSES`.
 
+The report dataclasses they return are defined in
+:mod:`workbench.audiocheck_reports` and importable from here too.
+
 Notes
 ------
 Levels are RMS in dBFS as everywhere in the workbench (relative to a
@@ -36,10 +39,12 @@ The channels cancel when mixed to mono: the mean down-mix is ... dB below the lo
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING
 
 import numpy as np
+
+from .audiocheck_reports import AudioPathReport, ChannelPair, ChannelReport, ClippingReport, RateReport, SilenceReport
+from .io import to_jsonable
 
 if TYPE_CHECKING:  # pragma: no cover
     from .audio import Clip
@@ -96,270 +101,6 @@ SPEECH_ROLLOFF_MIN_HZ = 500.0
 COMMON_RATES = (8_000, 11_025, 16_000, 22_050, 24_000, 32_000, 44_100, 48_000, 88_200, 96_000, 176_400, 192_000)
 #: The implied rate must be within this fraction of a common rate to name it.
 LIKELY_RATE_TOLERANCE = 0.02
-
-
-# --------------------------------------------------------------------------
-# Reports
-# --------------------------------------------------------------------------
-
-
-def _jsonable(value):
-    if isinstance(value, dict):
-        return {str(k): _jsonable(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_jsonable(v) for v in value]
-    if isinstance(value, (np.floating, float)):
-        value = float(value)
-        return value if math.isfinite(value) else None
-    if isinstance(value, np.integer):
-        return int(value)
-    if isinstance(value, np.bool_):
-        return bool(value)
-    return value
-
-
-class _Report:
-    def to_dict(self) -> dict:
-        """Every field as JSON-ready values (tuples become lists; infinities ``None``)."""
-        return _jsonable(asdict(self))
-
-
-@dataclass(frozen=True)
-class ChannelPair(_Report):
-    """How two channels of one clip relate.
-
-    Attributes
-    ----------
-    a, b : int
-        Channel indices.
-    correlation : float or None
-        Pearson correlation of the two channels as they are (broadband);
-        ``None`` when either channel is constant. Near -1: one channel is the
-        other phase-inverted.
-    best_correlation : float or None
-        The highest Pearson correlation with ``b`` shifted by up to
-        :data:`MAX_LAG_MS` either way.
-    best_lag_ms : float or None
-        The shift that gives ``best_correlation``; positive when ``b`` lags ``a``.
-    """
-
-    a: int
-    b: int
-    correlation: float | None
-    best_correlation: float | None
-    best_lag_ms: float | None
-
-
-@dataclass(frozen=True)
-class ChannelReport(_Report):
-    """What mixing the channels to mono does, and which channel to use.
-
-    Attributes
-    ----------
-    sample_rate, channels, frames : int
-        The audio measured.
-    level_basis : str
-        How the levels were measured.
-    levels_dbfs : tuple of float
-        RMS level of each channel (floored at :data:`LEVEL_FLOOR_DBFS`).
-    peaks_dbfs : tuple of float
-        Sample peak of each channel; empty when not measured.
-    downmix_dbfs : float or None
-        Level of the mean of the channels (what ``load_audio``'s default
-        ``channel="mean"`` gives); ``None`` when unknown.
-    downmix_loss_db : float or None
-        How far the down-mix is below the loudest channel (dB; 0 for
-        identical channels, about 3 for unrelated ones, 6 for a stereo pair
-        with one side silent, very large when they cancel).
-    pairs : tuple of ChannelPair
-        Correlation of every pair of channels; empty when not measured.
-    cancels : bool
-        The down-mix loses at least :data:`DOWNMIX_LOSS_DB` and falls
-        :data:`CANCELLATION_EXCESS_DB` below what unrelated channels give.
-    silent_channels : tuple of int
-        Channels :data:`SILENT_CHANNEL_RELATIVE_DB` below the loudest or
-        below :data:`SILENT_CHANNEL_DBFS`, while some channel is not.
-    best_channel : "mean" or int
-        What to pass as ``load_audio(..., channel=...)``.
-    best_channel_reason : str
-        Why.
-    messages : tuple of str
-        The findings in plain English, with their evidence; empty when none.
-    """
-
-    sample_rate: int
-    channels: int
-    frames: int
-    level_basis: str
-    levels_dbfs: tuple[float, ...]
-    peaks_dbfs: tuple[float, ...]
-    downmix_dbfs: float | None
-    downmix_loss_db: float | None
-    pairs: tuple[ChannelPair, ...]
-    cancels: bool
-    silent_channels: tuple[int, ...]
-    best_channel: str | int
-    best_channel_reason: str
-    messages: tuple[str, ...] = ()
-
-    @property
-    def correlation(self) -> float | None:
-        """Pearson correlation of the first two channels (``None`` for mono or unmeasured)."""
-        return self.pairs[0].correlation if self.pairs else None
-
-
-@dataclass(frozen=True)
-class ClippingReport(_Report):
-    """Samples stuck at full scale.
-
-    Attributes
-    ----------
-    samples : int
-        Samples examined (all channels).
-    peak : float
-        Largest absolute sample value.
-    full_scale_samples : int
-        Samples with ``|x| >= CLIP_LEVEL`` in runs of at least
-        :data:`CLIP_RUN` consecutive ones (a lone full-scale sample is a peak,
-        a run is a flattened waveform).
-    over_full_scale_samples : int
-        Samples with ``|x| > 1`` (float input only): they will be clipped by
-        anything that writes the audio as integers.
-    clipped_fraction : float
-        Fraction of samples that are either of the above.
-    clipped : bool
-        ``clipped_fraction >= CLIPPED_FRACTION``.
-    messages : tuple of str
-    """
-
-    samples: int
-    peak: float
-    full_scale_samples: int
-    over_full_scale_samples: int
-    clipped_fraction: float
-    clipped: bool
-    messages: tuple[str, ...] = ()
-
-
-@dataclass(frozen=True)
-class SilenceReport(_Report):
-    """Whether there is anything to transcribe.
-
-    Attributes
-    ----------
-    level_dbfs : float
-        Speech-band RMS level of all channels together (their mean power).
-    peak_dbfs : float
-        Sample peak over all channels.
-    silent : bool
-        ``level_dbfs < SILENT_DBFS``.
-    near_silent : bool
-        Not silent, but ``level_dbfs < NEAR_SILENT_DBFS``.
-    level_basis : str
-    messages : tuple of str
-    """
-
-    level_dbfs: float
-    peak_dbfs: float
-    silent: bool
-    near_silent: bool
-    level_basis: str
-    messages: tuple[str, ...] = ()
-
-
-@dataclass(frozen=True)
-class RateReport(_Report):
-    """Evidence on whether the declared sample rate is the true one.
-
-    A mislabelled rate does not change the samples, only how fast they
-    play: 48 kHz audio declared as 16 kHz lasts three times as long and
-    every frequency is a third of what it was. The duration is the proof;
-    the spectrum only hints.
-
-    Attributes
-    ----------
-    declared_rate : int
-    frames : int
-    declared_seconds : float
-        Duration at the declared rate.
-    expected_seconds : float or None
-        How long the audio really is, when known (from a transcript, a
-        manifest, the recording's metadata).
-    duration_ratio : float or None
-        ``declared_seconds / expected_seconds``: 3.0 for 48 kHz audio
-        declared as 16 kHz, 1/3 for 16 kHz audio declared as 48 kHz.
-    implied_rate : float or None
-        ``frames / expected_seconds``: the rate the audio must really have.
-    likely_rate : int or None
-        The common rate (:data:`COMMON_RATES`) within
-        :data:`LIKELY_RATE_TOLERANCE` of ``implied_rate``.
-    mislabelled : bool
-        ``duration_ratio`` differs from 1 by more than
-        :data:`RATE_RATIO_TOLERANCE`; never set without ``expected_seconds``.
-    rolloff_hz : float
-        Frequency, at the declared rate, below which :data:`ROLLOFF_ENERGY`
-        of the energy lies.
-    nyquist_hz : float
-        Half the declared rate.
-    rolloff_fraction : float
-        ``rolloff_hz / nyquist_hz``: how much of the declared band the signal
-        uses. Relabelling scales both alike, so this alone cannot show a
-        wrong rate; a band-limited original (telephone audio) reaches 1.
-    spectral_cue : {"low"} or None
-        ``"low"`` when the rolloff is below :data:`SPEECH_ROLLOFF_MIN_HZ`: if
-        the audio is speech, its formants sit lower than speech's, as when
-        the declared rate is too low. Supporting evidence only: a low tone
-        or a hum does the same. There is no ``"high"`` cue: genuine
-        recordings often carry energy far above speech's (hiss, cymbals, a
-        whine), so a high rolloff proves nothing about the rate.
-    messages : tuple of str
-    """
-
-    declared_rate: int
-    frames: int
-    declared_seconds: float
-    expected_seconds: float | None
-    duration_ratio: float | None
-    implied_rate: float | None
-    likely_rate: int | None
-    mislabelled: bool
-    rolloff_hz: float
-    nyquist_hz: float
-    rolloff_fraction: float
-    spectral_cue: str | None
-    messages: tuple[str, ...] = ()
-
-
-@dataclass(frozen=True)
-class AudioPathReport(_Report):
-    """Every audio-path check on one clip.
-
-    Attributes
-    ----------
-    channels : ChannelReport
-    clipping : ClippingReport
-    silence : SilenceReport
-    rate : RateReport
-    causes : tuple of str
-        Problems found, named from :data:`CAUSES`, in that order.
-    evidence : dict
-        The numbers behind the verdicts (JSON-ready).
-    messages : tuple of str
-        Every finding in plain English; one reassuring line when there is none.
-    """
-
-    channels: ChannelReport
-    clipping: ClippingReport
-    silence: SilenceReport
-    rate: RateReport
-    causes: tuple[str, ...]
-    evidence: dict = field(default_factory=dict)
-    messages: tuple[str, ...] = ()
-
-    @property
-    def ok(self) -> bool:
-        """No cause found."""
-        return not self.causes
 
 
 # --------------------------------------------------------------------------
@@ -917,7 +658,7 @@ def check_clip(clip: "Clip", expected_seconds: float | None = None) -> AudioPath
         "mislabelled_rate": rate.mislabelled,
     }
     causes = tuple(c for c in CAUSES if found[c])
-    evidence = _jsonable(
+    evidence = to_jsonable(
         {
             "channels": channels.channels,
             "channel_levels_dbfs": list(channels.levels_dbfs),

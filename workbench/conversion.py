@@ -51,17 +51,16 @@ import contextlib
 import json
 import math
 import mmap
-import os
 import re
-import shutil
 import struct
-import tempfile
 import traceback
 from pathlib import Path
 
 import numpy as np
 
+from .constants import HOP_LENGTH, N_FFT, SAMPLE_RATE
 from .errors import WorkbenchError
+from .io import atomic_folder
 
 #: The spec name CTranslate2 writes for Whisper models.
 WHISPER_SPEC = "WhisperSpec"
@@ -85,10 +84,8 @@ CT2_GELU = 3
 #: Output dtypes :func:`convert_ctranslate2_to_transformers` writes.
 OUTPUT_DTYPES = {"float32": np.float32, "float16": np.float16}
 
-#: Whisper's audio front end (what WhisperFeatureExtractor needs besides the mel count).
-SAMPLE_RATE = 16_000
-N_FFT = 400
-HOP_LENGTH = 160
+#: Whisper's audio front end (what WhisperFeatureExtractor needs besides the mel count):
+#: SAMPLE_RATE, N_FFT and HOP_LENGTH from :mod:`workbench.constants`, and the window length in seconds.
 CHUNK_LENGTH = 30
 #: Seconds per timestamp token.
 TIME_PRECISION = 0.02
@@ -602,31 +599,6 @@ def _check_out_dir(out_dir: Path, ct2_dir: Path) -> None:
             raise ModelConversionError(f"{out_dir}: exists and does not look like a model folder; refusing to replace it", out_dir)
 
 
-def _normal_permissions(folder: Path) -> None:
-    """Give ``folder`` and its files the usual permissions (temporary folders and some writers use 0700/0600)."""
-    mask = os.umask(0)
-    os.umask(mask)
-    os.chmod(folder, 0o777 & ~mask)
-    for f in folder.iterdir():
-        os.chmod(f, 0o666 & ~mask)
-
-
-def _move_into_place(tmp: Path, out_dir: Path) -> None:
-    """Rename ``tmp`` to ``out_dir``, replacing a previous conversion there."""
-    if not out_dir.exists():
-        os.replace(tmp, out_dir)
-        return
-    old = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", suffix=".old", dir=out_dir.parent))
-    os.rmdir(old)
-    os.replace(out_dir, old)
-    try:
-        os.replace(tmp, out_dir)
-    except BaseException:
-        os.replace(old, out_dir)
-        raise
-    shutil.rmtree(old, ignore_errors=True)
-
-
 def _save_weights(state: dict[str, np.ndarray], path: Path) -> None:
     from safetensors.numpy import save_file
 
@@ -709,19 +681,12 @@ def convert_ctranslate2_to_transformers(ct2_dir, out_dir, *, dtype: str = "float
         del variables, aliases
         done()
 
-        out_dir.parent.mkdir(parents=True, exist_ok=True)
-        tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", suffix=".partial", dir=out_dir.parent))
-        try:
+        with atomic_folder(out_dir) as tmp:
             config.save_pretrained(tmp)
             generation.save_pretrained(tmp)
             processor.save_pretrained(tmp)
             processor.feature_extractor.save_pretrained(tmp)  # preprocessor_config.json, for loaders that look for it
             _save_weights(state, tmp / SAFETENSORS_NAME)
-            _normal_permissions(tmp)
-            _move_into_place(tmp, out_dir)
-        except BaseException:
-            shutil.rmtree(tmp, ignore_errors=True)
-            raise
         done()
     finally:
         bar.close()

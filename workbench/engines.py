@@ -14,10 +14,10 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
-from .audio import SAMPLE_RATE
-from .errors import WorkbenchError
+from .constants import SAMPLE_RATE
+from .errors import WorkbenchError, install_hint
 from .models import ModelRef
-from .options import TranscriptionOptions, check_engine_options
+from .options import ENGINES, FASTER_WHISPER, TRANSFORMERS, TranscriptionOptions, check_engine_options
 
 #: Seconds of audio used to detect the language (one Whisper window).
 DETECT_SECONDS = 30.0
@@ -125,7 +125,7 @@ class TransformersEngine:
     with ``trust_remote_code``.
     """
 
-    name = "transformers"
+    name = TRANSFORMERS
 
     def __init__(self, model: ModelRef, device: str, dtype: str):
         import torch
@@ -394,13 +394,13 @@ def _language_groups(engine, clips: list[np.ndarray], members: list[int], opts: 
 class FasterWhisperEngine:
     """faster-whisper (CTranslate2) with the same options, mapped one to one."""
 
-    name = "faster-whisper"
+    name = FASTER_WHISPER
 
     def __init__(self, model: ModelRef, device: str, compute_type: str):
         try:
             from faster_whisper import WhisperModel
         except ImportError as exc:
-            raise EngineError("the faster-whisper engine needs the faster-whisper package: pip install faster-whisper") from exc
+            raise EngineError(f"the faster-whisper engine needs the faster-whisper package: {install_hint('faster-whisper')}") from exc
         self.model_ref, self.device, self.compute_type = model, device, compute_type
         dev, _, index = device.partition(":")
         try:
@@ -718,13 +718,11 @@ def get_engine(engine: str, model: ModelRef, device: str, precision: str):
     key = (model.source, model.name, str(model.path), engine, device, precision)
     if key in _LOADED:
         return _LOADED[key], 0.0
+    classes = {TRANSFORMERS: TransformersEngine, FASTER_WHISPER: FasterWhisperEngine}  # looked up per call, so a replaced class is used
+    if engine not in classes:
+        raise EngineError(f"unknown engine {engine!r}; choose {' or '.join(repr(name) for name in ENGINES)}")
     t0 = time.perf_counter()
-    if engine == "transformers":
-        loaded = TransformersEngine(model, device, precision)
-    elif engine == "faster-whisper":
-        loaded = FasterWhisperEngine(model, device, precision)
-    else:
-        raise EngineError(f"unknown engine {engine!r}; choose 'transformers' or 'faster-whisper'")
+    loaded = classes[engine](model, device, precision)
     _LOADED[key] = loaded
     return loaded, time.perf_counter() - t0
 

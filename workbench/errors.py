@@ -41,7 +41,9 @@ def install_hint(*packages: str, extra: str | None = None, options: str = "") ->
     """The ``pip install`` command that provides ``packages`` (or the workbench's ``extra``).
 
     Every "how to install it" message in the workbench is built here, so they
-    read alike and quote requirement specifiers the way every shell accepts.
+    read alike. A requirement is quoted when a shell would otherwise act on
+    one of its characters (``<``, ``>``, ``*``, the brackets of an extra...)
+    and left as it is otherwise (``==`` needs no quotes in any shell).
 
     Examples
     --------
@@ -50,13 +52,19 @@ def install_hint(*packages: str, extra: str | None = None, options: str = "") ->
     >>> install_hint(extra="ray")
     'pip install "whisper-workbench[ray]"'
     >>> install_hint("torchaudio==2.9.1", options="--force-reinstall")
-    'pip install --force-reinstall "torchaudio==2.9.1"'
+    'pip install --force-reinstall torchaudio==2.9.1'
+    >>> install_hint("nvidia-cublas-cu12", "nvidia-cudnn-cu12==9.*")
+    'pip install nvidia-cublas-cu12 "nvidia-cudnn-cu12==9.*"'
     """
     names = list(packages) + ([f"whisper-workbench[{extra}]"] if extra else [])
     if not names:
         raise ValueError("install_hint needs a package or an extra")
-    quoted = [n if n.replace("-", "").replace("_", "").replace(".", "").isalnum() else f'"{n}"' for n in names]
+    quoted = [n if n and all(c.isalnum() or c in _SHELL_SAFE for c in n) else f'"{n}"' for n in names]
     return " ".join(["pip install", *([options] if options else []), *quoted])
+
+
+#: Characters besides letters and digits that no shell acts on inside a word.
+_SHELL_SAFE = frozenset("-_.=,:/+@%")
 
 
 class WorkbenchError(Exception):
@@ -102,6 +110,10 @@ class SampleRateError(AudioLoadError):
 
 class ResampleError(WorkbenchError, ValueError):
     """A resampling request cannot be carried out (bad rate, unknown or unavailable method)."""
+
+
+class SpectrogramError(WorkbenchError, ValueError):
+    """A spectrogram cannot be computed from these samples or settings (no rate, wrong rate, too short...)."""
 
 
 class WorkbenchWarning(UserWarning):

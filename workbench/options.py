@@ -9,7 +9,10 @@ from .errors import WorkbenchError
 from .languages import normalise_language
 from .resampling import DEFAULT_RESAMPLER
 
-ENGINES = ("transformers", "faster-whisper")
+#: The two inference engines (see :mod:`workbench.engines`); every module names them through these.
+TRANSFORMERS = "transformers"
+FASTER_WHISPER = "faster-whisper"
+ENGINES = (TRANSFORMERS, FASTER_WHISPER)
 TASKS = ("transcribe", "translate")
 TIMESTAMPS = ("none", "segment", "word")
 DTYPES = ("auto", "float32", "float16", "bfloat16")
@@ -208,7 +211,7 @@ def temperature_schedule(temperature: float, increment: float) -> tuple[float, .
 
 def check_engine_options(engine: str, opts: TranscriptionOptions) -> None:
     """Raise :class:`OptionsError` for an option ``engine`` cannot honour."""
-    if engine == "transformers" and opts.vad_filter:
+    if engine == TRANSFORMERS and opts.vad_filter:
         raise OptionsError(
             "vad_filter=True needs the faster-whisper engine (Silero VAD); the transformers engine has no voice-activity filter. "
             "Use engine='faster-whisper', or vad_filter=False"

@@ -19,6 +19,7 @@ Examples
 from __future__ import annotations
 
 import functools
+import importlib.util
 import math
 import subprocess
 import time
@@ -27,8 +28,9 @@ from typing import Callable
 
 import numpy as np
 
-from .audio import SAMPLE_RATE, ffmpeg_binary
-from .errors import ResampleError
+from .constants import SAMPLE_RATE
+from .errors import ResampleError, install_hint
+from .ffmpeg import ffmpeg_binary
 from .signals import band_limited_noise, log_sweep, tone
 
 #: The default: soxr's "HQ" preset. See :func:`resample`.
@@ -58,6 +60,9 @@ class Resampler:
         ``mislabel``: no resampling at all, the rate is just relabelled.
     library : str
         The package that does the work.
+    packages : tuple of str
+        Python packages it imports; it is unavailable where one is not
+        installed (checked without importing them).
     """
 
     name: str
@@ -66,9 +71,18 @@ class Resampler:
     library: str
     func: Callable[[np.ndarray, int, int], np.ndarray]
     requires: Callable[[], tuple[bool, str]] = lambda: (True, "")
+    packages: tuple[str, ...] = ()
+
+    def missing_packages(self) -> list[str]:
+        """Those of :attr:`packages` not installed here."""
+        return [p for p in self.packages if not _installed(p)]
 
     def available(self) -> tuple[bool, str]:
         """``(True, "")`` or ``(False, reason)`` for this machine."""
+        missing = self.missing_packages()
+        if missing:
+            verb = "is" if len(missing) == 1 else "are"
+            return False, f"{', '.join(missing)} {verb} not installed ({install_hint(*missing)})"
         return self.requires()
 
 
@@ -161,15 +175,12 @@ def _out_len(n: int, orig: int, target: int) -> int:
 # --------------------------------------------------------------------------
 
 
-def _module(name: str, hint: str):
-    def check():
-        try:
-            __import__(name)
-        except ImportError:
-            return False, f"{name} is not installed ({hint})"
-        return True, ""
-
-    return check
+def _installed(package: str) -> bool:
+    """Whether ``package`` can be imported, found without importing it (torchaudio and librosa take seconds)."""
+    try:
+        return importlib.util.find_spec(package) is not None
+    except (ImportError, ValueError):
+        return False
 
 
 @functools.lru_cache(maxsize=1)
@@ -195,14 +206,24 @@ def _ffmpeg_soxr_available():
 RESAMPLERS: dict[str, Resampler] = {
     r.name: r
     for r in [
-        Resampler("soxr_hq", "soxr 'HQ': fast, alias-free to ~-140 dB; the workbench default", "quality", "soxr", _soxr("HQ")),
-        Resampler("soxr_vhq", "soxr 'VHQ': steeper and deeper than HQ (~-150 dB) for a little more time", "quality", "soxr", _soxr("VHQ")),
+        Resampler(
+            "soxr_hq", "soxr 'HQ': fast, alias-free to ~-140 dB; the workbench default", "quality", "soxr", _soxr("HQ"), packages=("soxr",)
+        ),
+        Resampler(
+            "soxr_vhq",
+            "soxr 'VHQ': steeper and deeper than HQ (~-150 dB) for a little more time",
+            "quality",
+            "soxr",
+            _soxr("VHQ"),
+            packages=("soxr",),
+        ),
         Resampler(
             "torchaudio_default",
             "torchaudio.transforms.Resample out of the box (sinc_interp_hann, width 6, rolloff 0.99): what the seed and many tutorials use",
             "common",
             "torchaudio",
             _torchaudio(),
+            packages=("torchaudio",),
         ),
         Resampler(
             "torchaudio_kaiser_best",
@@ -215,18 +236,40 @@ RESAMPLERS: dict[str, Resampler] = {
                 resampling_method="sinc_interp_kaiser",
                 beta=KAISER_BEST_BETA,
             ),
+            packages=("torchaudio",),
         ),
-        Resampler("librosa_soxr_hq", "librosa.resample(res_type='soxr_hq'): librosa's default, soxr underneath", "quality", "librosa", _librosa("soxr_hq")),
+        Resampler(
+            "librosa_soxr_hq",
+            "librosa.resample(res_type='soxr_hq'): librosa's default, soxr underneath",
+            "quality",
+            "librosa",
+            _librosa("soxr_hq"),
+            packages=("librosa",),
+        ),
         Resampler(
             "librosa_kaiser_best",
             "librosa.resample(res_type='kaiser_best'): resampy's best band-limited sinc",
             "quality",
             "librosa+resampy",
             _librosa("kaiser_best"),
-            _module("resampy", "pip install resampy"),
+            packages=("librosa", "resampy"),
         ),
-        Resampler("librosa_polyphase", "librosa.resample(res_type='polyphase'): scipy's polyphase filter via librosa", "common", "librosa", _librosa("polyphase")),
-        Resampler("scipy_poly", "scipy.signal.resample_poly with its default Kaiser window (beta 5): modest stop band", "common", "scipy", _scipy_poly),
+        Resampler(
+            "librosa_polyphase",
+            "librosa.resample(res_type='polyphase'): scipy's polyphase filter via librosa",
+            "common",
+            "librosa",
+            _librosa("polyphase"),
+            packages=("librosa",),
+        ),
+        Resampler(
+            "scipy_poly",
+            "scipy.signal.resample_poly with its default Kaiser window (beta 5): modest stop band",
+            "common",
+            "scipy",
+            _scipy_poly,
+            packages=("scipy",),
+        ),
         Resampler("ffmpeg_swr", "the ffmpeg binary with -ar 16000 and its default swr resampler", "common", "ffmpeg", _ffmpeg(None), _ffmpeg_available),
         Resampler(
             "ffmpeg_soxr", "the ffmpeg binary with -af aresample=resampler=soxr", "quality", "ffmpeg", _ffmpeg("soxr"), _ffmpeg_soxr_available

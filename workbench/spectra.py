@@ -40,11 +40,11 @@ from functools import lru_cache
 
 import numpy as np
 
+from .constants import HOP_LENGTH, N_FFT, SAMPLE_RATE
+from .errors import SpectrogramError
+
 #: Whisper's input sample rate (Hz); log-mel features exist only at this rate.
-WHISPER_SAMPLE_RATE = 16_000
-#: Whisper's STFT size and hop (samples at 16 kHz): 25 ms windows every 10 ms.
-N_FFT = 400
-HOP_LENGTH = 160
+WHISPER_SAMPLE_RATE = SAMPLE_RATE
 #: Mel bins of Whisper base ... large-v2, and of large-v3 / large-v3-turbo.
 N_MELS = 80
 N_MELS_LARGE_V3 = 128
@@ -132,16 +132,16 @@ def as_mono(samples) -> np.ndarray:
     if x.ndim == 2:
         x = x[0] if x.shape[0] == 1 else x.mean(axis=0, dtype=np.float32)
     if x.ndim != 1:
-        raise ValueError(f"samples must be 1-D or (channels, frames); got shape {x.shape}")
+        raise SpectrogramError(f"samples must be 1-D or (channels, frames); got shape {x.shape}")
     return x
 
 
 def _check_rate(sr) -> int:
     if sr is None:
-        raise ValueError("a sample rate is required: pass sr=<Hz>")
+        raise SpectrogramError("a sample rate is required: pass sr=<Hz>")
     rate = int(sr)
     if rate != sr or rate <= 0:
-        raise ValueError(f"sample rate must be a positive whole number of Hz; got {sr!r}")
+        raise SpectrogramError(f"sample rate must be a positive whole number of Hz; got {sr!r}")
     return rate
 
 
@@ -220,7 +220,7 @@ def stft_spectrogram(
     hop = max(1, int(round(hop_seconds * rate)))
     n_fft = win_length if n_fft is None else int(n_fft)
     if n_fft < win_length:
-        raise ValueError(f"n_fft={n_fft} is shorter than the {win_length}-sample window ({window_seconds * 1000:g} ms at {rate} Hz)")
+        raise SpectrogramError(f"n_fft={n_fft} is shorter than the {win_length}-sample window ({window_seconds * 1000:g} ms at {rate} Hz)")
 
     window = np.zeros(n_fft, dtype=np.float32)
     start = (n_fft - win_length) // 2
@@ -276,7 +276,7 @@ def whisper_feature_extractor(n_mels: int = N_MELS):
     from transformers import WhisperFeatureExtractor
 
     if n_mels not in (N_MELS, N_MELS_LARGE_V3):
-        raise ValueError(f"Whisper models use {N_MELS} or {N_MELS_LARGE_V3} mel bins; got n_mels={n_mels}")
+        raise SpectrogramError(f"Whisper models use {N_MELS} or {N_MELS_LARGE_V3} mel bins; got n_mels={n_mels}")
     return WhisperFeatureExtractor(feature_size=n_mels)
 
 
@@ -326,8 +326,8 @@ def log_mel_spectrogram(
 
     Raises
     ------
-    ValueError
-        If ``sr`` is not 16 kHz: resample first.
+    SpectrogramError
+        If ``sr`` is not 16 kHz: resample first (a ``ValueError`` too).
 
     Examples
     --------
@@ -340,14 +340,14 @@ def log_mel_spectrogram(
     fe = feature_extractor if feature_extractor is not None else whisper_feature_extractor(int(n_mels))
     rate = _check_rate(sr)
     if rate != fe.sampling_rate:
-        raise ValueError(
+        raise SpectrogramError(
             f"Whisper's log-mel features are defined only at {fe.sampling_rate} Hz, but these samples are at {rate} Hz. "
             f"Resample them to {fe.sampling_rate} Hz first, e.g. clip.resample({fe.sampling_rate}) or "
             f"workbench.resampling.resample(samples, {rate}, {fe.sampling_rate})."
         )
     x = as_mono(samples)
     if not pad_to_30s and len(x) <= fe.n_fft // 2:
-        raise ValueError(f"log-mel needs more than {fe.n_fft // 2} samples ({fe.n_fft // 2 / rate * 1000:g} ms); got {len(x)}")
+        raise SpectrogramError(f"log-mel needs more than {fe.n_fft // 2} samples ({fe.n_fft // 2 / rate * 1000:g} ms); got {len(x)}")
     if pad_to_30s:
         out = fe(x, sampling_rate=rate, return_tensors="np")
     else:
@@ -399,7 +399,7 @@ def downsample_for_display(spec: Spectrogram, max_frames: int = MAX_FRAMES, max_
     True
     """
     if max_frames < 1 or max_bins < 1:
-        raise ValueError("max_frames and max_bins must be at least 1")
+        raise SpectrogramError("max_frames and max_bins must be at least 1")
     values, times, freqs = spec.values, spec.times, spec.freqs
     signed = spec.kind == "difference"
     frame_step = math.ceil(spec.n_frames / max_frames) if spec.n_frames else 1
@@ -476,7 +476,7 @@ def waveform_envelope(samples, sr: int, max_points: int = MAX_POINTS) -> tuple[n
     rate = _check_rate(sr)
     x = as_mono(samples)
     if max_points < 2:
-        raise ValueError("max_points must be at least 2")
+        raise SpectrogramError("max_points must be at least 2")
     if len(x) <= max_points:
         return np.arange(len(x)) / rate, x
     columns = max_points // 2
@@ -533,7 +533,7 @@ def spectral_difference(
     (8000.0, (201, 101))
     """
     if before.kind != after.kind or before.units != after.units:
-        raise ValueError(f"cannot subtract a {after.kind} spectrogram ({after.units}) from a {before.kind} one ({before.units})")
+        raise SpectrogramError(f"cannot subtract a {after.kind} spectrogram ({after.units}) from a {before.kind} one ({before.units})")
     fmax = min(before.freqs[-1], after.freqs[-1])
     if max_freq is not None:
         fmax = min(fmax, float(max_freq))
@@ -543,7 +543,7 @@ def spectral_difference(
     t_end = min(before.times[-1], after.times[-1])
     times = times[(times >= max(before.times[0], after.times[0])) & (times <= t_end + 1e-9)]
     if len(freqs) == 0 or len(times) == 0:
-        raise ValueError("the two spectrograms share no frequencies or no times")
+        raise SpectrogramError("the two spectrograms share no frequencies or no times")
 
     b = _on_grid(before, freqs, times)
     a = _on_grid(after, freqs, times)
@@ -607,9 +607,9 @@ def band_energy_db(spec: Spectrogram, fmin: float, fmax: float) -> np.ndarray:
     -18
     """
     if spec.kind != "stft":
-        raise ValueError(f"band_energy_db needs an STFT spectrogram in dB; got kind={spec.kind!r}")
+        raise SpectrogramError(f"band_energy_db needs an STFT spectrogram in dB; got kind={spec.kind!r}")
     rows = (spec.freqs >= fmin) & (spec.freqs <= fmax)
     if not rows.any():
-        raise ValueError(f"no frequency bins between {fmin} and {fmax} Hz (spectrogram covers 0-{spec.freqs[-1]:g} Hz)")
+        raise SpectrogramError(f"no frequency bins between {fmin} and {fmax} Hz (spectrogram covers 0-{spec.freqs[-1]:g} Hz)")
     power = np.power(np.float32(10.0), spec.values[rows] / np.float32(10.0)).sum(axis=0)
     return (10.0 * np.log10(np.maximum(power, 1e-30))).astype(np.float32)

@@ -17,12 +17,23 @@ from pathlib import Path
 
 import numpy as np
 
-from .audio import SAMPLE_RATE, Clip, load_audio
+from .audio import Clip, load_audio
+from .constants import SAMPLE_RATE
 from .engines import EngineError, LanguageNotSupportedError, Segment, default_encoder_batch, get_engine, is_out_of_memory, real_time_factor
 from .errors import AudioWarning, TranscriptionWarning, WorkbenchError
 from .languages import language_name, normalise_language
-from .models import EMBEDDED, resolve_model
-from .options import ENGINES, OptionsError, TranscriptionOptions, check_engine_options, resolve_compute_type, resolve_device, resolve_dtype
+from .models import EMBEDDED, ModelRef, resolve_model
+from .options import (
+    ENGINES,
+    FASTER_WHISPER,
+    TRANSFORMERS,
+    OptionsError,
+    TranscriptionOptions,
+    check_engine_options,
+    resolve_compute_type,
+    resolve_device,
+    resolve_dtype,
+)
 
 #: Language used when a model cannot do Cantonese and the user allowed a fallback.
 CANTONESE_FALLBACK = "zh"
@@ -106,7 +117,109 @@ def _prepare_audio(audio, resampler: str) -> tuple[np.ndarray, dict, str | None]
     return np.ascontiguousarray(clip.samples[0], dtype=np.float32), info, source
 
 
-def transcribe(audio, model: str = EMBEDDED, engine: str = "transformers", *, options: TranscriptionOptions | None = None, progress=None, **kwargs) -> Transcript:
+@dataclass
+class _Run:
+    """What :func:`transcribe` and :func:`transcribe_batch` share: checked options, the loaded engine, the record.
+
+    Made by :meth:`start` before any audio is touched; :meth:`load` then
+    resolves the device and precision, loads the model, applies the language
+    fallback and warms up; :meth:`settings` and :meth:`versions` record it
+    all with each result. ``opts``, ``device`` and ``precision`` are what was
+    finally used, after any fallback.
+    """
+
+    engine: str
+    opts: TranscriptionOptions
+    ref: ModelRef | None = None
+    loaded: object = None
+    load_s: float = 0.0
+    device: str = ""
+    precision: str = ""
+    fallbacks: list[str] = field(default_factory=list)
+
+    @classmethod
+    def start(cls, engine: str, options: TranscriptionOptions | None, kwargs: dict, **fixed) -> "_Run":
+        """Check the engine and the options (``kwargs`` as given by the caller, ``fixed`` by the function)."""
+        if engine not in ENGINES:
+            raise EngineError(f"unknown engine {engine!r}; choose one of: {', '.join(ENGINES)}")
+        unknown = set(kwargs) - _option_names()
+        if unknown:
+            raise OptionsError(f"unknown option(s) {', '.join(sorted(unknown))}; valid options: {', '.join(sorted(_option_names()))}")
+        base = options or TranscriptionOptions()
+        changes = {**kwargs, **fixed}
+        opts = base.with_(**changes) if changes else base
+        check_engine_options(engine, opts)
+        return cls(engine, opts)
+
+    def load(self, model: str, languages: list | None = None, *, warmup_batch: int | None = None) -> list | None:
+        """Load the model on the resolved device, fall back from unsupported languages, warm up.
+
+        ``languages`` (one per clip, None entries allowed) are checked against
+        the model like ``opts.language``; the usable ones are returned.
+        ``warmup_batch`` sets the warm-up's batch size (default: the options').
+        """
+        opts = self.opts
+        self.device = resolve_device(opts.device)
+        if self.engine == TRANSFORMERS:
+            self.precision = resolve_dtype(opts.dtype, self.device)
+        else:
+            self.precision = resolve_compute_type(opts.compute_type, self.device)
+        self.ref = resolve_model(model, engine=self.engine)
+        self.loaded, self.load_s = get_engine(self.engine, self.ref, self.device, self.precision)
+        supported = self.loaded.languages()
+        if opts.language is not None and opts.language not in supported:
+            opts = self.opts = _language_fallback(opts, self.ref.name, supported, self.fallbacks)
+        if languages is not None:
+            usable = {}
+            for code in dict.fromkeys(c for c in languages if c is not None):
+                if code in supported:
+                    usable[code] = code
+                else:
+                    usable[code] = _language_fallback(opts.with_(language=code), self.ref.name, supported, self.fallbacks).language
+            languages = [usable.get(code) for code in languages]
+        if opts.cudnn_benchmark and self.device.startswith("cuda"):
+            import torch
+
+            torch.backends.cudnn.benchmark = True
+        if opts.warmup:
+            warm = {"timestamps": "none", "language": opts.language or "en"}
+            if warmup_batch is not None:
+                warm["batch_size"] = warmup_batch
+            self.loaded.transcribe(np.zeros(SAMPLE_RATE, np.float32), opts.with_(**warm))
+        return languages
+
+    def recover(self, exc: BaseException) -> None:
+        """Retry settings after ``exc`` (see :func:`_recover_from`); anything but running out of memory re-raises."""
+        self.loaded, self.opts, self.device, self.precision = _recover_from(
+            exc, self.loaded, self.ref, self.engine, self.opts, self.device, self.precision, self.fallbacks
+        )
+
+    def settings(self, out, audio_info: dict, **extra) -> dict:
+        """The record of one result: options after fallbacks, language, safeguards, model, engine, device, precision, audio."""
+        return {
+            **self.opts.to_dict(),
+            "language": out.language,
+            **_safeguards(self.opts, out),
+            "model": self.ref.to_dict(),
+            "engine": self.engine,
+            "device": self.device,
+            "precision": self.precision,
+            "audio": audio_info,
+            **extra,
+        }
+
+    def versions(self) -> dict:
+        return {
+            "workbench": _workbench_version(),
+            "engine": self.loaded.version(),
+            "python": platform.python_version(),
+            **_torch_versions(),
+        }
+
+
+def transcribe(
+    audio, model: str = EMBEDDED, engine: str = TRANSFORMERS, *, options: TranscriptionOptions | None = None, progress=None, **kwargs
+) -> Transcript:
     """Transcribe ``audio`` with Whisper.
 
     Parameters
@@ -136,64 +249,36 @@ def transcribe(audio, model: str = EMBEDDED, engine: str = "transformers", *, op
         An option the engine cannot honour (``vad_filter=True`` with
         transformers), before any work.
     """
-    if engine not in ENGINES:
-        raise EngineError(f"unknown engine {engine!r}; choose one of: {', '.join(ENGINES)}")
-    unknown = set(kwargs) - _option_names()
-    if unknown:
-        raise OptionsError(f"unknown option(s) {', '.join(sorted(unknown))}; valid options: {', '.join(sorted(_option_names()))}")
-    opts = (options or TranscriptionOptions()).with_(**kwargs) if kwargs else (options or TranscriptionOptions())
-    check_engine_options(engine, opts)
+    run = _Run.start(engine, options, kwargs)
 
     t0 = time.perf_counter()
-    samples, audio_info, source = _prepare_audio(audio, opts.resampler)
+    samples, audio_info, source = _prepare_audio(audio, run.opts.resampler)
     preprocess_s = time.perf_counter() - t0
 
-    device = resolve_device(opts.device)
-    precision = resolve_dtype(opts.dtype, device) if engine == "transformers" else resolve_compute_type(opts.compute_type, device)
-    ref = resolve_model(model, engine=engine)
-    loaded, load_s = get_engine(engine, ref, device, precision)
-    fallbacks: list[str] = []
-
-    if opts.language is not None and opts.language not in loaded.languages():
-        opts = _language_fallback(opts, ref.name, loaded.languages(), fallbacks)
-
-    if opts.cudnn_benchmark and device.startswith("cuda"):
-        import torch
-
-        torch.backends.cudnn.benchmark = True
-    if opts.warmup:
-        loaded.transcribe(np.zeros(SAMPLE_RATE, np.float32), opts.with_(timestamps="none", language=opts.language or "en"))
+    run.load(model)
 
     t1 = time.perf_counter()
-    out, loaded, opts, device, precision = _run_with_memory_recovery(loaded, ref, engine, samples, opts, device, precision, fallbacks, progress)
+    out, run.loaded, run.opts, run.device, run.precision = _run_with_memory_recovery(
+        run.loaded, run.ref, engine, samples, run.opts, run.device, run.precision, run.fallbacks, progress
+    )
     inference_s = time.perf_counter() - t1
 
     audio_s = len(samples) / SAMPLE_RATE
-    settings = {
-        **opts.to_dict(),
-        "language": out.language,
-        **_safeguards(opts, out),
-        "model": ref.to_dict(),
-        "engine": engine,
-        "device": device,
-        "precision": precision,
-        "audio": audio_info,
-    }
-    versions = {"workbench": _workbench_version(), "engine": loaded.version(), "python": platform.python_version(), **_torch_versions()}
     timings = {
-        "load_s": load_s,
+        "load_s": run.load_s,
         "preprocess_s": preprocess_s,
         "inference_s": inference_s,
         "audio_s": audio_s,
         "real_time_factor": real_time_factor(inference_s, audio_s),
     }
-    return Transcript(out.text, out.segments, out.language, out.language_probability, settings, versions, timings, fallbacks, source)
+    settings, versions = run.settings(out, audio_info), run.versions()
+    return Transcript(out.text, out.segments, out.language, out.language_probability, settings, versions, timings, run.fallbacks, source)
 
 
 def transcribe_batch(
     clips,
     model: str = EMBEDDED,
-    engine: str = "transformers",
+    engine: str = TRANSFORMERS,
     *,
     batch_size: int = DEFAULT_BATCH_CLIPS,
     languages=None,
@@ -246,18 +331,12 @@ def transcribe_batch(
     LanguageNotSupportedError
         As for :func:`transcribe`.
     """
-    if engine not in ENGINES:
-        raise EngineError(f"unknown engine {engine!r}; choose one of: {', '.join(ENGINES)}")
-    unknown = set(kwargs) - _option_names()
-    if unknown:
-        raise OptionsError(f"unknown option(s) {', '.join(sorted(unknown))}; valid options: {', '.join(sorted(_option_names()))}")
-    opts = (options or TranscriptionOptions()).with_(**kwargs, batch_size=batch_size)
-    check_engine_options(engine, opts)
+    run = _Run.start(engine, options, kwargs, batch_size=batch_size)
 
     prepared, preprocess = [], []
     for audio in clips:
         t0 = time.perf_counter()
-        prepared.append(_prepare_audio(audio, opts.resampler))
+        prepared.append(_prepare_audio(audio, run.opts.resampler))
         preprocess.append(time.perf_counter() - t0)
     if not prepared:
         return []
@@ -267,36 +346,19 @@ def transcribe_batch(
         if len(languages) != len(samples):
             raise OptionsError(f"languages has {len(languages)} entries for {len(samples)} clips; give one per clip (None to detect)")
 
-    device = resolve_device(opts.device)
-    precision = resolve_dtype(opts.dtype, device) if engine == "transformers" else resolve_compute_type(opts.compute_type, device)
-    ref = resolve_model(model, engine=engine)
-    loaded, load_s = get_engine(engine, ref, device, precision)
-    fallbacks: list[str] = []
-    if opts.language is not None and opts.language not in loaded.languages():
-        opts = _language_fallback(opts, ref.name, loaded.languages(), fallbacks)
-    if languages is not None:
-        supported, usable = loaded.languages(), {}
-        for code in dict.fromkeys(c for c in languages if c is not None):
-            usable[code] = code if code in supported else _language_fallback(opts.with_(language=code), ref.name, supported, fallbacks).language
-        languages = [usable.get(code) for code in languages]
-    if opts.cudnn_benchmark and device.startswith("cuda"):
-        import torch
-
-        torch.backends.cudnn.benchmark = True
-    if opts.warmup:
-        loaded.transcribe(np.zeros(SAMPLE_RATE, np.float32), opts.with_(timestamps="none", language=opts.language or "en", batch_size=MIN_BATCH))
+    languages = run.load(model, languages, warmup_batch=MIN_BATCH)
 
     outputs, shares = [], []
     done_s, start = 0.0, 0
     t_all = time.perf_counter()
     while start < len(samples):
-        part = samples[start : start + opts.batch_size]
-        part_languages = None if languages is None else languages[start : start + opts.batch_size]
+        part = samples[start : start + run.opts.batch_size]
+        part_languages = None if languages is None else languages[start : start + run.opts.batch_size]
         t1 = time.perf_counter()
         try:
-            outs = loaded.transcribe_many(part, opts, part_languages, encoder_batch=encoder_batch)
+            outs = run.loaded.transcribe_many(part, run.opts, part_languages, encoder_batch=encoder_batch)
         except Exception as exc:  # noqa: BLE001 - only memory errors are handled; the rest re-raise
-            loaded, opts, device, precision = _recover_from(exc, loaded, ref, engine, opts, device, precision, fallbacks)
+            run.recover(exc)
             continue
         wall = time.perf_counter() - t1
         outputs += outs
@@ -308,35 +370,28 @@ def transcribe_batch(
     batch_s = time.perf_counter() - t_all
 
     batch_audio_s = sum(len(x) for x in samples) / SAMPLE_RATE
-    versions = {"workbench": _workbench_version(), "engine": loaded.version(), "python": platform.python_version(), **_torch_versions()}
+    versions = run.versions()
     results = []
     for (x, audio_info, source), out, share, pre in zip(prepared, outputs, shares, preprocess):
         audio_s = len(x) / SAMPLE_RATE
-        settings = {
-            **opts.to_dict(),
-            "language": out.language,
-            **_safeguards(opts, out),
-            "model": ref.to_dict(),
-            "engine": engine,
-            "device": device,
-            "precision": precision,
-            "audio": audio_info,
-            "batched": True,
-            "encoder_batch": encoder_batch or default_encoder_batch(device, opts.batch_size),
-        }
+        encoder = encoder_batch or default_encoder_batch(run.device, run.opts.batch_size)
+        settings = run.settings(out, audio_info, batched=True, encoder_batch=encoder)
         timings = {
-            "load_s": load_s,
+            "load_s": run.load_s,
             "preprocess_s": pre,
             "inference_s": share,
             "audio_s": audio_s,
             "real_time_factor": real_time_factor(share, audio_s),
-            "batch_size": opts.batch_size,
+            "batch_size": run.opts.batch_size,
             "batch_clips": len(samples),
             "batch_inference_s": batch_s,
             "batch_audio_s": batch_audio_s,
             "batch_real_time_factor": real_time_factor(batch_s, batch_audio_s),
         }
-        results.append(Transcript(out.text, out.segments, out.language, out.language_probability, settings, dict(versions), timings, list(fallbacks), source))
+        transcript = Transcript(
+            out.text, out.segments, out.language, out.language_probability, settings, dict(versions), timings, list(run.fallbacks), source
+        )
+        results.append(transcript)
     return results
 
 
@@ -355,7 +410,7 @@ def _language_fallback(opts: TranscriptionOptions, model_name: str, supported: s
                 "or pass language_fallback=True to fall back to 'zh' automatically."
             )
         note = f"language: {model_name!r} cannot do 'yue' (no <|yue|> token); used '{CANTONESE_FALLBACK}' instead"
-        warnings.warn(note, TranscriptionWarning, stacklevel=3)
+        warnings.warn(note, TranscriptionWarning, stacklevel=4)  # the caller of transcribe / transcribe_batch
         fallbacks.append(note)
         return opts.with_(language=CANTONESE_FALLBACK)
     raise LanguageNotSupportedError(f"model {model_name!r} has no token for language {wanted!r} ({language_name(wanted)}); it supports: {', '.join(sorted(supported))}")
@@ -365,7 +420,7 @@ def _run_with_memory_recovery(loaded, ref, engine, samples, opts, device, precis
     """The seed's recovery advice, made automatic: halve the batch on OOM, then move to the CPU."""
     while True:
         try:
-            if engine == "faster-whisper":
+            if engine == FASTER_WHISPER:
                 out = loaded.transcribe(samples, opts, progress=progress)
             else:
                 out = loaded.transcribe(samples, opts)
@@ -384,7 +439,7 @@ def _recover_from(exc, loaded, ref, engine, opts, device, precision, fallbacks):
         note = f"out of memory at batch size {opts.batch_size} on {device}; retried with batch size {new}"
         opts = opts.with_(batch_size=new)
     elif device != "cpu":
-        cpu_precision = "float32" if engine == "transformers" else "int8"
+        cpu_precision = "float32" if engine == TRANSFORMERS else "int8"
         note = f"out of memory at batch size 1 on {device}; fell back to the CPU in {cpu_precision}"
         device, precision = "cpu", cpu_precision
         loaded, _ = get_engine(engine, ref, device, precision)
