@@ -68,7 +68,12 @@ STRESS_SEED = 2024
 CYMBAL_PERIOD_S = 0.6  # one crash every 0.6 s ...
 CYMBAL_DECAY_S = 0.15  # ... decaying with this time constant ...
 CYMBAL_ATTACK_S = 0.005  # ... after a smooth 5 ms onset (a hard onset would splatter below 9 kHz)
-WHINE_HZ = (10_300, 12_500, 13_900, 15_600)  # an electronic whine's tones; naive 48k -> 16k decimation folds them to 5.7, 3.5, 2.1 and 0.4 kHz
+WHINE_HZ = (
+    10_300,
+    12_500,
+    13_900,
+    15_600,
+)  # an electronic whine's tones; naive 48k -> 16k decimation folds them to 5.7, 3.5, 2.1 and 0.4 kHz
 WHINE_DRIFT = 0.01  # each tone drifts by 1 % ...
 WHINE_DRIFT_HZ = 0.7  # ... at this rate, as a switching supply's does under a changing load
 MUSIC_NOTE_S = 0.4  # a new chord every 0.4 s
@@ -266,9 +271,13 @@ def music(n: int, sr: int) -> tuple[np.ndarray, str]:
     spec = np.fft.rfft(x)
     f = np.fft.rfftfreq(n, 1 / sr)
     low = 10 ** (MUSIC_LOW_DB / 20)
-    gain = np.interp(f, [0.0, 8_000.0, float(STRESS_LOW_HZ), float(STRESS_HIGH_HZ), STRESS_HIGH_HZ + 1_000.0, sr / 2], [low, low, 1.0, 1.0, 0.0, 0.0])
+    gain = np.interp(
+        f, [0.0, 8_000.0, float(STRESS_LOW_HZ), float(STRESS_HIGH_HZ), STRESS_HIGH_HZ + 1_000.0, sr / 2], [low, low, 1.0, 1.0, 0.0, 0.0]
+    )
     x = np.fft.irfft(spec * gain, n)
-    return (x / rms(x)).astype(np.float32), f"bright music-like chords (harmonics to {STRESS_HIGH_HZ // 1000} kHz; {-MUSIC_LOW_DB:g} dB less below 8 kHz)"
+    return (x / rms(x)).astype(
+        np.float32
+    ), f"bright music-like chords (harmonics to {STRESS_HIGH_HZ // 1000} kHz; {-MUSIC_LOW_DB:g} dB less below 8 kHz)"
 
 
 STRESSES = {"hiss": hiss, "cymbals": cymbals, "whine": whine, "music": music}
@@ -309,11 +318,30 @@ def write_audio(path: Path, audio: np.ndarray, rate: int, fmt: str) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         wav = Path(tmp) / "clip.wav"
         sf.write(wav, audio, rate, subtype=SUBTYPE)
-        cmd = [ffmpeg, "-nostdin", "-loglevel", "error", "-y", "-i", str(wav), "-c:a", "libmp3lame", "-b:a", MP3_BITRATE, "-map_metadata", "-1", "-fflags", "+bitexact", str(path)]
+        cmd = [
+            ffmpeg,
+            "-nostdin",
+            "-loglevel",
+            "error",
+            "-y",
+            "-i",
+            str(wav),
+            "-c:a",
+            "libmp3lame",
+            "-b:a",
+            MP3_BITRATE,
+            "-map_metadata",
+            "-1",
+            "-fflags",
+            "+bitexact",
+            str(path),
+        ]
         subprocess.run(cmd, check=True)
 
 
-def row(path: str, audio: np.ndarray, spec: Spec | None, source: str, language: str = "", reference: str = "", license: str = SYNTHETIC_LICENSE) -> dict:
+def row(
+    path: str, audio: np.ndarray, spec: Spec | None, source: str, language: str = "", reference: str = "", license: str = SYNTHETIC_LICENSE
+) -> dict:
     return {
         "path": path,
         "language": language,
@@ -329,10 +357,14 @@ def row(path: str, audio: np.ndarray, spec: Spec | None, source: str, language: 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--out", type=Path, default=HERE, metavar="DIR", help="folder to write the clips and manifest.csv into (default: %(default)s)")
+    parser.add_argument(
+        "--out", type=Path, default=HERE, metavar="DIR", help="folder to write the clips and manifest.csv into (default: %(default)s)"
+    )
     args = parser.parse_args(argv)
     if shutil.which(ESPEAK) is None:
-        sys.exit(f"{ESPEAK} is needed to synthesise the English clips; install it (Debian/Ubuntu: apt-get install espeak-ng) and run again.")
+        sys.exit(
+            f"{ESPEAK} is needed to synthesise the English clips; install it (Debian/Ubuntu: apt-get install espeak-ng) and run again."
+        )
     args.out.mkdir(parents=True, exist_ok=True)
 
     rows = []

@@ -49,7 +49,14 @@ def correlation(a: np.ndarray, b: np.ndarray) -> float:
 
 @pytest.mark.parametrize(
     ("name", "bits"),
-    [("tone_pcm_u8.wav", 8), ("tone_pcm_16.wav", 16), ("tone_pcm_24.wav", 24), ("tone_pcm_32.wav", 32), ("tone_float.wav", 32), ("tone.flac", 24)],
+    [
+        ("tone_pcm_u8.wav", 8),
+        ("tone_pcm_16.wav", 16),
+        ("tone_pcm_24.wav", 24),
+        ("tone_pcm_32.wav", 32),
+        ("tone_float.wav", 32),
+        ("tone.flac", 24),
+    ],
 )
 def test_lossless_formats_decode_exactly(audio_dir, name, bits):
     clip = load_audio(audio_dir / name, channel="all")
@@ -130,7 +137,16 @@ def test_no_ffmpeg_anywhere_gives_a_clear_unsupported_codec_error(audio_dir, mon
 
     for b in ("torchcodec", "pyav", "ffmpeg"):
         monkeypatch.setitem(audio_mod._DECODERS, b, unavailable)
-    monkeypatch.setattr(audio_mod, "backend_status", lambda: {"soundfile": (True, "x"), "torchcodec": (False, "no FFmpeg libs"), "pyav": (False, "not installed"), "ffmpeg": (False, "not on PATH")})
+    monkeypatch.setattr(
+        audio_mod,
+        "backend_status",
+        lambda: {
+            "soundfile": (True, "x"),
+            "torchcodec": (False, "no FFmpeg libs"),
+            "pyav": (False, "not installed"),
+            "ffmpeg": (False, "not on PATH"),
+        },
+    )
     with pytest.raises(UnsupportedCodecError) as err:
         load_audio(audio_dir / "tone.m4a")
     msg = str(err.value)
@@ -337,7 +353,13 @@ def test_cli_prints_one_message_not_a_traceback(tmp_path):
 
 
 def test_cli_info_json(audio_dir):
-    proc = subprocess.run([sys.executable, "-m", "workbench", "info", str(audio_dir / "tone.flac"), "--json"], capture_output=True, text=True, cwd=ROOT, check=True)
+    proc = subprocess.run(
+        [sys.executable, "-m", "workbench", "info", str(audio_dir / "tone.flac"), "--json"],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        check=True,
+    )
     info = json.loads(proc.stdout)
     assert info["original_sample_rate"] == RATE
     assert info["original_channels"] == 2

@@ -16,7 +16,9 @@ from workbench.engines import EngineOutput, Segment
 from workbench.transcription import TranscriptionWarning, transcribe, transcribe_batch
 
 ENGLISH = [e for e in bundled() if e.language == "en"]
-CANTONESE = [e for e in bundled() if e.language == "yue" and e.meta.get("condition") == "clean"]  # real speech; Whisper base detects it as zh
+CANTONESE = [
+    e for e in bundled() if e.language == "yue" and e.meta.get("condition") == "clean"
+]  # real speech; Whisper base detects it as zh
 GREEDY = {"beam_size": 1, "device": "cpu"}
 #: Batch and per-file transcripts of the same clip may differ by at most this character error rate.
 MAX_BATCH_CER = 0.02
@@ -68,7 +70,9 @@ def test_batch_matches_per_file(engine, encoder_batch):
     import jiwer
 
     paths = [e.path for e in ENGLISH]
-    batch = transcribe_batch(paths, engine=engine, batch_size=len(paths), encoder_batch=encoder_batch, language="en", timestamps="segment", **GREEDY)
+    batch = transcribe_batch(
+        paths, engine=engine, batch_size=len(paths), encoder_batch=encoder_batch, language="en", timestamps="segment", **GREEDY
+    )
     alone = [transcribe(p, engine=engine, language="en", timestamps="segment", **GREEDY) for p in paths]
     assert len(batch) == len(paths)
     for b, a, entry in zip(batch, alone, ENGLISH):
@@ -90,7 +94,9 @@ def test_batch_detects_each_clip_language_and_takes_per_clip_languages():
     assert [t.language_probability for t in detected] == pytest.approx([t.language_probability for t in alone], abs=0.01)
     assert [t.text for t in detected] == [t.text for t in alone]
     with pytest.warns(TranscriptionWarning, match="used 'zh'"):
-        given = transcribe_batch(paths, engine="faster-whisper", batch_size=2, languages=["english", "粤语"], language_fallback=True, timestamps="none", **GREEDY)
+        given = transcribe_batch(
+            paths, engine="faster-whisper", batch_size=2, languages=["english", "粤语"], language_fallback=True, timestamps="none", **GREEDY
+        )
     assert [t.language for t in given] == ["en", "zh"] and given[0].language_probability is None
     assert any("yue" in f for f in given[1].fallbacks)
     assert given[1].text == detected[1].text
@@ -207,7 +213,9 @@ def _check_harness_result(result: dict, engines: list[str]) -> None:
         assert row["throughput"] == pytest.approx(row["audio_s"] / row["wall_s"]) and row["peak_gpu_bytes"] is None
         assert len(row["texts"]) == benchmarks.QUICK_CLIPS
     (batch,) = result["batch"]
-    assert len(batch["loop_s"]) == len(batch["batch_s"]) == 1 and batch["speedup"] == pytest.approx(batch["loop_s"][0] / batch["batch_s"][0])
+    assert len(batch["loop_s"]) == len(batch["batch_s"]) == 1 and batch["speedup"] == pytest.approx(
+        batch["loop_s"][0] / batch["batch_s"][0]
+    )
     assert batch["met"] == (batch["speedup"] >= benchmarks.TARGET_BATCH_SPEEDUP)
     (stable,) = result["stability"]
     assert len(stable["latencies_s"]) == len(stable["rss_bytes"]) == benchmarks.QUICK_STABILITY_FILES

@@ -21,7 +21,15 @@ from .conftest import ROOT
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 ARTIFACTS = ROOT / "test-artifacts"
 NOTEBOOK = "notebooks/03_transcription_playground.ipynb"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 START_TIMEOUT_S = 90
 STEP_TIMEOUT_MS = 180_000
 
@@ -46,7 +54,20 @@ def lab(tmp_path_factory):
     shutil.copy2(ROOT / NOTEBOOK, root / NOTEBOOK)
     env = {**os.environ, "JUPYTER_CONFIG_DIR": str(home / "config"), "JUPYTER_RUNTIME_DIR": str(home / "runtime"), "HF_HUB_OFFLINE": "1"}
     server = subprocess.Popen(
-        [sys.executable, "-m", "jupyter", "lab", "--no-browser", "--ServerApp.ip=127.0.0.1", f"--ServerApp.port={port}", f"--IdentityProvider.token={token}", f"--ServerApp.root_dir={root}", "--allow-root", "--LabApp.news_url=", "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate"],
+        [
+            sys.executable,
+            "-m",
+            "jupyter",
+            "lab",
+            "--no-browser",
+            "--ServerApp.ip=127.0.0.1",
+            f"--ServerApp.port={port}",
+            f"--IdentityProvider.token={token}",
+            f"--ServerApp.root_dir={root}",
+            "--allow-root",
+            "--LabApp.news_url=",
+            "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
+        ],
         cwd=root,
         env=env,
         stdout=subprocess.DEVNULL,
@@ -106,7 +127,9 @@ def test_playground_runs_in_a_real_browser(lab):
 
             page.get_by_role("button", name="Transcribe").first.click()
             page.locator(".lm-TabBar-tab, .p-TabBar-tab").filter(has_text="Transcript").first.click()
-            expect(page.locator(".widget-html").filter(has_text="CER").first).to_be_visible(timeout=STEP_TIMEOUT_MS)  # transcribing takes seconds
+            expect(page.locator(".widget-html").filter(has_text="CER").first).to_be_visible(
+                timeout=STEP_TIMEOUT_MS
+            )  # transcribing takes seconds
             page.screenshot(path=str(ARTIFACTS / "playground.png"), full_page=True)
 
             errors = page.locator(".jp-OutputArea-output[data-mime-type='application/vnd.jupyter.stderr']").filter(has_text="Traceback")

@@ -13,7 +13,21 @@ from workbench.cli import build_parser
 
 from .conftest import ROOT
 
-SUBCOMMANDS = ["doctor", "info", "compare-decoders", "resample", "resamplers", "resample-report", "bench", "transcribe", "score", "demo", "import", "run", "results"]
+SUBCOMMANDS = [
+    "doctor",
+    "info",
+    "compare-decoders",
+    "resample",
+    "resamplers",
+    "resample-report",
+    "bench",
+    "transcribe",
+    "score",
+    "demo",
+    "import",
+    "run",
+    "results",
+]
 
 
 def run(*args, check=True):
@@ -51,7 +65,10 @@ def test_bench_audio_quick(tmp_path):
     assert result["load"]["decoder"] == "soundfile"
     assert result["load"]["seconds_mean_mix"] > 0
     assert result["resample"]["default"] == "soxr_hq"
-    assert result["resample"]["methods"]["soxr_hq"]["realtime_factor"] > result["resample"]["methods"]["librosa_kaiser_best"]["realtime_factor"]
+    assert (
+        result["resample"]["methods"]["soxr_hq"]["realtime_factor"]
+        > result["resample"]["methods"]["librosa_kaiser_best"]["realtime_factor"]
+    )
     assert result["figure"]["seconds"] > 0
     assert result["panel"]["switch"] and result["panel"]["max_cold_s"] > 0
     assert json.loads(out.read_text()) == result

@@ -22,12 +22,12 @@ import pytest
 os.environ["HF_HUB_OFFLINE"] = "1"
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
+from workbench import models
 from workbench.conversion import (
     ModelConversionError,
     convert_ctranslate2_to_transformers,
     read_ctranslate2_model,
 )
-from workbench import models
 from workbench.errors import WorkbenchError
 
 torch = pytest.importorskip("torch")
@@ -135,7 +135,9 @@ def hf_transcribe(model, processor, audio=None, *, features=None, language=None,
     if features is None:
         features = processor(audio, sampling_rate=SAMPLE_RATE, return_tensors="pt").input_features
     with torch.inference_mode():
-        ids = model.generate(features, language=language, task="transcribe", return_timestamps=False, num_beams=1, do_sample=False, **kwargs)
+        ids = model.generate(
+            features, language=language, task="transcribe", return_timestamps=False, num_beams=1, do_sample=False, **kwargs
+        )
     return processor.batch_decode(ids, skip_special_tokens=True)[0].strip()
 
 
@@ -363,7 +365,9 @@ def test_mandarin_transcripts_match(hf_model, processor, faster_model):
     # Each engine with its own front end. faster-whisper zero-pads the log-mel; transformers (like
     # openai/whisper) pads the audio with silence. On this clip that flips one near-tie: a comma or a space.
     hf_text = hf_transcribe(hf_model, processor, audio, language="zh")
-    print(f"\ntransformers:                {hf_text!r}\ntransformers, fw's features: {same_input!r}\nfaster-whisper:              {fw_text!r}")
+    print(
+        f"\ntransformers:                {hf_text!r}\ntransformers, fw's features: {same_input!r}\nfaster-whisper:              {fw_text!r}"
+    )
     assert same_input == fw_text
     assert without_punctuation(hf_text) == without_punctuation(fw_text)
     try:

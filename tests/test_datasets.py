@@ -286,7 +286,9 @@ def test_the_recording_column_is_kept_in_meta_and_written_back(tmp_path):
     for name in ("a_44k.wav", "a_48k.wav", "b.wav"):
         wav(tmp_path / name)
     manifest = tmp_path / "m.csv"
-    manifest.write_text("path,language,reference,recording\na_44k.wav,en,a,speech_a\na_48k.wav,en,a,speech_a\nb.wav,en,b,\n", encoding="utf-8")
+    manifest.write_text(
+        "path,language,reference,recording\na_44k.wav,en,a,speech_a\na_48k.wav,en,a,speech_a\nb.wav,en,b,\n", encoding="utf-8"
+    )
     entries = read_manifest(manifest)
     assert [e.meta["recording"] for e in entries] == ["speech_a", "speech_a", ""]
     again = read_manifest(write_manifest(entries, tmp_path / "out.csv"))

@@ -29,7 +29,13 @@ hf = pytest.importorskip("datasets")
 
 RATE = 16_000
 SECONDS = 0.05
-FORMATS = {".wav": ("WAV", "PCM_16"), ".flac": ("FLAC", "PCM_16"), ".mp3": ("MP3", "MPEG_LAYER_III"), ".ogg": ("OGG", "VORBIS"), ".opus": ("OGG", "OPUS")}
+FORMATS = {
+    ".wav": ("WAV", "PCM_16"),
+    ".flac": ("FLAC", "PCM_16"),
+    ".mp3": ("MP3", "MPEG_LAYER_III"),
+    ".ogg": ("OGG", "VORBIS"),
+    ".opus": ("OGG", "OPUS"),
+}
 OPUS_RATE = 48_000  # the only rates Opus takes are 8, 12, 16, 24 and 48 kHz; 48 kHz is its native one
 
 
@@ -64,7 +70,14 @@ def cv_rows():
     """Common Voice-like rows: two good clips, one without audio, one without text, one not audio, one unnamed."""
     return {
         "client_id": ["c1", "c2", "c3", "c4", "c5", "c6"],
-        "path": ["common_voice_zh-HK_1.mp3", "common_voice_zh-HK_2.wav", "common_voice_zh-HK_3.mp3", "common_voice_zh-HK_4.flac", "common_voice_zh-HK_5.mp3", None],
+        "path": [
+            "common_voice_zh-HK_1.mp3",
+            "common_voice_zh-HK_2.wav",
+            "common_voice_zh-HK_3.mp3",
+            "common_voice_zh-HK_4.flac",
+            "common_voice_zh-HK_5.mp3",
+            None,
+        ],
         "audio": [
             {"bytes": MP3, "path": "common_voice_zh-HK_1.mp3"},
             {"bytes": WAV, "path": "common_voice_zh-HK_2.wav"},
@@ -172,12 +185,19 @@ def test_no_language_anywhere_is_refused_before_writing(tmp_path):
 
 
 def test_columns_detected_by_feature_or_named(tmp_path):
-    rows = {"recording": [{"bytes": WAV, "path": "r.wav"}], "utterance": ["唔該"], "transcription": ["not this one"], "sentence": ["this one"]}
+    rows = {
+        "recording": [{"bytes": WAV, "path": "r.wav"}],
+        "utterance": ["唔該"],
+        "transcription": ["not this one"],
+        "sentence": ["this one"],
+    }
     folder = tmp_path / "odd"
     folder.mkdir()
     hf.Dataset.from_dict(rows).cast_column("recording", hf.Audio()).to_parquet(str(folder / "test.parquet"))
     (entry,) = import_hf(folder, tmp_path / "auto", language="yue", progress=False)
-    assert entry.reference == "this one" and entry.path.read_bytes() == WAV  # Audio feature found under any name; sentence before transcription
+    assert (
+        entry.reference == "this one" and entry.path.read_bytes() == WAV
+    )  # Audio feature found under any name; sentence before transcription
     assert entry.meta["utterance"] == "唔該" and entry.meta["transcription"] == "not this one"
     (entry,) = import_hf(folder, tmp_path / "named", audio_column="recording", text_column="utterance", language="yue", progress=False)
     assert entry.reference == "唔該"
@@ -283,7 +303,14 @@ def test_unknown_hub_id_offline_names_the_ways_out(monkeypatch, no_network, tmp_
         import_hf("nobody/no-such-dataset", tmp_path / "out", progress=False)
     message = str(info.value)
     assert message.startswith("nobody/no-such-dataset")
-    for needle in ("HF_HUB_OFFLINE", "HF_DATASETS_OFFLINE", "hf auth login", "terms", "huggingface.co/datasets/nobody/no-such-dataset", "local-dir"):
+    for needle in (
+        "HF_HUB_OFFLINE",
+        "HF_DATASETS_OFFLINE",
+        "hf auth login",
+        "terms",
+        "huggingface.co/datasets/nobody/no-such-dataset",
+        "local-dir",
+    ):
         assert needle in message, needle
     assert no_network == []
     assert not (tmp_path / "out").exists()

@@ -34,7 +34,8 @@ def run_row(clip, condition, resampler, cer, *, recording="r1", looped=False, ki
         "recording": recording,
         "condition": condition,
         "resampler": resampler,
-        "kind": kind or {"soxr_vhq": "quality", "soxr_hq": "quality", "naive_decimation": "bad", "mislabelled": "mislabel"}.get(resampler, "common"),
+        "kind": kind
+        or {"soxr_vhq": "quality", "soxr_hq": "quality", "naive_decimation": "bad", "mislabelled": "mislabel"}.get(resampler, "common"),
         "cer": cer,
         "lenient_cer": cer,
         "looped": looped,
@@ -62,7 +63,11 @@ def run_row(clip, condition, resampler, cer, *, recording="r1", looped=False, ki
 def constructed():
     rows = []
     for clip, rec in (("a_clean", "a"), ("b_clean", "b")):
-        rows += [run_row(clip, "clean", "soxr_vhq", 0.20, recording=rec), run_row(clip, "clean", "soxr_hq", 0.20, recording=rec), run_row(clip, "clean", "naive_decimation", 0.22, recording=rec)]
+        rows += [
+            run_row(clip, "clean", "soxr_vhq", 0.20, recording=rec),
+            run_row(clip, "clean", "soxr_hq", 0.20, recording=rec),
+            run_row(clip, "clean", "naive_decimation", 0.22, recording=rec),
+        ]
         rows.append(run_row(clip, "clean", "mislabelled", 9.5, recording=rec, looped=True))
     for clip, rec, naive in (("a_hiss", "a", 1.0), ("b_hiss", "b", 7.0)):
         rows += [run_row(clip, "hiss", "soxr_vhq", 0.25, recording=rec), run_row(clip, "hiss", "soxr_hq", 0.20, recording=rec)]
@@ -87,7 +92,11 @@ def test_a_runaway_loop_does_not_rank_a_good_resampler_worst():
     rows = []
     for i, (hq, naive) in enumerate(((0.2, 0.9), (0.2, 0.8), (14.0, 0.85))):
         clip = f"c{i}"
-        rows += [run_row(clip, "hiss", "soxr_vhq", 0.2), run_row(clip, "hiss", "soxr_hq", hq, looped=hq > 2), run_row(clip, "hiss", "naive_decimation", naive)]
+        rows += [
+            run_row(clip, "hiss", "soxr_vhq", 0.2),
+            run_row(clip, "hiss", "soxr_hq", hq, looped=hq > 2),
+            run_row(clip, "hiss", "naive_decimation", naive),
+        ]
     s = dg.Diagnosis(pd.DataFrame(rows)).summary().set_index("resampler")
     assert s.loc["soxr_hq", "mean_cer"] > s.loc["naive_decimation", "mean_cer"]  # what a pooled mean would teach
     assert s.loc["soxr_hq", "median_cer"] < s.loc["naive_decimation", "median_cer"]
@@ -271,7 +280,9 @@ def test_shared_real_english_clean_forgives_every_resampler(shared_audio, shared
     from workbench.datasets import read_manifest
 
     entries = [e for e in read_manifest(shared_audio / "manifest.csv") if e.language == "en"]
-    d = dg.diagnose(entries, ("soxr_vhq", "soxr_hq", "torchaudio_default", "naive_decimation"), mislabelled=False, audio_path_clip=None, progress=False)
+    d = dg.diagnose(
+        entries, ("soxr_vhq", "soxr_hq", "torchaudio_default", "naive_decimation"), mislabelled=False, audio_path_clip=None, progress=False
+    )
     s = d.summary()
     assert (s[dg.diff_column()].abs() <= 0.05).all(), s.to_string()
     ch = d.channels

@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 
 from workbench import environment, ffmpeg
-from workbench.ffmpeg import explain_torchcodec_error
 from workbench.environment import GIB, DoctorReport, Finding, run_doctor
+from workbench.ffmpeg import explain_torchcodec_error
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -317,7 +317,9 @@ def _fake_fontconfig(monkeypatch, stdout: str | None, returncode: int = 0):
     real_which = shutil.which
     monkeypatch.setattr(ffmpeg.platform, "system", lambda: "Linux")
     monkeypatch.setattr(
-        shutil, "which", lambda name, *a, **k: (None if stdout is None else "/usr/bin/fc-list") if name == "fc-list" else real_which(name, *a, **k)
+        shutil,
+        "which",
+        lambda name, *a, **k: (None if stdout is None else "/usr/bin/fc-list") if name == "fc-list" else real_which(name, *a, **k),
     )
 
     def fake_run(args, **kwargs):
@@ -418,9 +420,7 @@ def test_setup_script_installs_a_cjk_font_for_the_demo_and_tests(tmp_path, actio
 
 
 def test_cli_doctor_json_prints_the_report():
-    proc = subprocess.run(
-        [sys.executable, "-m", "workbench", "doctor", "--json"], cwd=ROOT, capture_output=True, text=True, timeout=120
-    )
+    proc = subprocess.run([sys.executable, "-m", "workbench", "doctor", "--json"], cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert proc.returncode in (0, 1), proc.stderr
     data = json.loads(proc.stdout)
     assert data["schema"] == "workbench.doctor/1"

@@ -56,7 +56,9 @@ def fake_run(self, task):
     }
 
 
-def write_results(path, per_setting: dict[str, dict[str, float]], failed: dict[str, list[str]] | None = None, recordings: dict[str, str] | None = None):
+def write_results(
+    path, per_setting: dict[str, dict[str, float]], failed: dict[str, list[str]] | None = None, recordings: dict[str, str] | None = None
+):
     """A results file with given per-clip rates: {resampler: {clip: rate}}; ``recordings`` ({clip: recording}) adds that key to the rows."""
     with ResultsStore(path, fsync=False) as store:
         for resampler, clips in per_setting.items():
@@ -80,7 +82,9 @@ def write_results(path, per_setting: dict[str, dict[str, float]], failed: dict[s
                     row["recording"] = recordings[clip]
                 store.append(row)
             for clip in (failed or {}).get(resampler, []):
-                store.append({"key": f"{sid}-{clip}", "setting_id": sid, "clip": clip, "settings": setting, "error": "AudioLoadError: broken"})
+                store.append(
+                    {"key": f"{sid}-{clip}", "setting_id": sid, "clip": clip, "settings": setting, "error": "AudioLoadError: broken"}
+                )
     return Path(path)
 
 
@@ -103,7 +107,9 @@ def test_grid_is_the_product_with_defaults_filled_and_repeats_dropped():
 
 def test_setting_id_ignores_whether_a_default_was_written_out():
     implicit = experiments.expand_grid({"resampler": ["soxr_hq"]})[0]
-    explicit = experiments.expand_grid({"resampler": ["soxr_hq"], "beam_size": [experiments.default_setting()["beam_size"]], "channel": ["mean"]})[0]
+    explicit = experiments.expand_grid(
+        {"resampler": ["soxr_hq"], "beam_size": [experiments.default_setting()["beam_size"]], "channel": ["mean"]}
+    )[0]
     other = experiments.expand_grid({"resampler": ["soxr_hq"], "beam_size": [2]})[0]
     assert experiments.setting_id(implicit) == experiments.setting_id(explicit) != experiments.setting_id(other)
 
@@ -578,7 +584,22 @@ def test_cli_run_then_summarise_compare_chart_and_parquet(tmp_path, capsys):
     assert "0 computed now, 4 already" in capsys.readouterr().out
 
     chart, parquet = tmp_path / "cmp.html", tmp_path / "rows.parquet"
-    assert main(["results", str(results), "--compare", "resampler=soxr_hq", "resampler=linear", "--chart", str(chart), "--parquet", str(parquet)]) == 0
+    assert (
+        main(
+            [
+                "results",
+                str(results),
+                "--compare",
+                "resampler=soxr_hq",
+                "resampler=linear",
+                "--chart",
+                str(chart),
+                "--parquet",
+                str(parquet),
+            ]
+        )
+        == 0
+    )
     text = capsys.readouterr().out
     assert "mean_diff" in text and "min_p_value" in text
     assert "too few independent" in text or "no difference to test" in text  # two clips: no test can decide
@@ -645,9 +666,13 @@ def test_ray_run_matches_the_local_run_and_resumes(tmp_path):
     fixed = {"beam_size": 1, "language": "en", "temperature_increment": 0.0}
     local = experiments.run(clips, grid, tmp_path / "local.jsonl", fixed=fixed, progress=False)
     try:
-        first = experiments.run(clips[:1], grid, tmp_path / "ray.jsonl", fixed=fixed, executor="ray", ray={"workers": 2, "batch": 1}, progress=False)
+        first = experiments.run(
+            clips[:1], grid, tmp_path / "ray.jsonl", fixed=fixed, executor="ray", ray={"workers": 2, "batch": 1}, progress=False
+        )
         assert first.computed == 2
-        second = experiments.run(clips, grid, tmp_path / "ray.jsonl", fixed=fixed, executor="ray", ray={"workers": 2, "batch": 1}, progress=False)
+        second = experiments.run(
+            clips, grid, tmp_path / "ray.jsonl", fixed=fixed, executor="ray", ray={"workers": 2, "batch": 1}, progress=False
+        )
     finally:
         ray.shutdown()
     assert local.computed == 4 and (second.computed, second.skipped) == (2, 2)
@@ -703,4 +728,6 @@ def test_an_experiment_file_can_name_a_hugging_face_dataset(tmp_path, monkeypatc
     assert len(loaded.dataset) == 2 and (tmp_path / "imported" / "manifest.csv").is_file()
     exp = loaded.run(progress=False)
     assert exp.computed == 4
-    assert {r["clip"] for r in lines(tmp_path / "r.jsonl")} == {e.path.relative_to((tmp_path / "imported").resolve()).as_posix() for e in loaded.dataset}
+    assert {r["clip"] for r in lines(tmp_path / "r.jsonl")} == {
+        e.path.relative_to((tmp_path / "imported").resolve()).as_posix() for e in loaded.dataset
+    }

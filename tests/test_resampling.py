@@ -166,7 +166,21 @@ def test_resample_report_table():
 def test_cli_resample_report_writes_files(tmp_path):
     out = tmp_path / "rep"
     proc = subprocess.run(
-        [sys.executable, "-m", "workbench", "resample-report", "--rates", "48000", "--methods", "soxr_hq,naive_decimation", "--timing-seconds", "1", "--out", str(out), "--json"],
+        [
+            sys.executable,
+            "-m",
+            "workbench",
+            "resample-report",
+            "--rates",
+            "48000",
+            "--methods",
+            "soxr_hq,naive_decimation",
+            "--timing-seconds",
+            "1",
+            "--out",
+            str(out),
+            "--json",
+        ],
         capture_output=True,
         text=True,
         cwd=ROOT,
@@ -175,18 +189,25 @@ def test_cli_resample_report_writes_files(tmp_path):
     result = json.loads(proc.stdout)
     assert {r["method"] for r in result["rows"]} == {"soxr_hq", "naive_decimation"}
     html = (out / "resampling-report.html").read_text(encoding="utf-8")
-    assert "naive_decimation" in html and "<script src=\"http" not in html
+    assert "naive_decimation" in html and '<script src="http' not in html
     assert (out / "resampling-report.csv").exists()
     assert not [p for p in out.iterdir() if p.name.startswith(".")]  # no temporary files left
 
 
 def test_cli_resample_writes_a_16k_wav_and_nothing_on_failure(tmp_path, audio_dir):
     out = tmp_path / "out.wav"
-    proc = subprocess.run([sys.executable, "-m", "workbench", "resample", str(audio_dir / "tone.flac"), str(out)], capture_output=True, text=True, cwd=ROOT)
+    proc = subprocess.run(
+        [sys.executable, "-m", "workbench", "resample", str(audio_dir / "tone.flac"), str(out)], capture_output=True, text=True, cwd=ROOT
+    )
     assert proc.returncode == 0, proc.stderr
     clip = wb.load_audio(out)
     assert clip.sample_rate == 16_000 and clip.num_channels == 1
     bad = tmp_path / "bad.wav"
-    proc = subprocess.run([sys.executable, "-m", "workbench", "resample", str(audio_dir / "tone.flac"), str(bad), "--method", "nope"], capture_output=True, text=True, cwd=ROOT)
+    proc = subprocess.run(
+        [sys.executable, "-m", "workbench", "resample", str(audio_dir / "tone.flac"), str(bad), "--method", "nope"],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+    )
     assert proc.returncode == 2 and "unknown resampler 'nope'" in proc.stderr
     assert list(tmp_path.iterdir()) == [out]

@@ -16,8 +16,8 @@ from importlib import resources
 import pytest
 
 from workbench import scoring
-from workbench.errors import WorkbenchError
 from workbench.cli.score import add_commands as add_score_command
+from workbench.errors import WorkbenchError
 from workbench.scoring import (
     CAUSE_COLOURS,
     CAUSE_LABELS,
@@ -318,7 +318,16 @@ def test_colloquial_table_comes_from_the_data_file():
     table = resources.files("workbench.scoring").joinpath(scoring.COLLOQUIAL_TABLE).read_text(encoding="utf-8")
     assert table.startswith("#")
     pairs = {(p.cantonese, p.written) for p in COLLOQUIAL_PAIRS}
-    for pair in [("而家", "現在"), ("屋企", "家裏"), ("屋企", "家裡"), ("嘢", "東西"), ("睇緊", "在看"), ("食緊", "吃"), ("㗎", ""), ("呢", "這")]:
+    for pair in [
+        ("而家", "現在"),
+        ("屋企", "家裏"),
+        ("屋企", "家裡"),
+        ("嘢", "東西"),
+        ("睇緊", "在看"),
+        ("食緊", "吃"),
+        ("㗎", ""),
+        ("呢", "這"),
+    ]:
         assert pair in pairs
     assert all(p.cantonese != p.written for p in COLLOQUIAL_PAIRS)
     assert not any("~" in p.cantonese + p.written for p in COLLOQUIAL_PAIRS)

@@ -45,7 +45,21 @@ def word_errors(hyp: str, ref: str) -> float:
 
 @pytest.mark.parametrize(
     ("name", "code"),
-    [("yue", "yue"), ("Cantonese", "yue"), ("粤语", "yue"), ("粵語", "yue"), ("廣東話", "yue"), ("zh", "zh"), ("chinese", "zh"), ("普通话", "zh"), ("Mandarin", "zh"), ("en", "en"), ("English", "en"), ("英语", "en"), ("ja", "ja")],
+    [
+        ("yue", "yue"),
+        ("Cantonese", "yue"),
+        ("粤语", "yue"),
+        ("粵語", "yue"),
+        ("廣東話", "yue"),
+        ("zh", "zh"),
+        ("chinese", "zh"),
+        ("普通话", "zh"),
+        ("Mandarin", "zh"),
+        ("en", "en"),
+        ("English", "en"),
+        ("英语", "en"),
+        ("ja", "ja"),
+    ],
 )
 def test_language_names_map_to_whisper_codes(name, code):
     assert normalise_language(name) == code
@@ -97,7 +111,14 @@ def test_unknown_keyword_is_rejected_before_any_work():
 # --------------------------------------------------------------------------
 
 WEATHER = ROOT / "data" / "en_weather_44k.flac"
-SAFEGUARDS = ("temperature_increment", "compression_ratio_threshold", "log_prob_threshold", "no_speech_threshold", "condition_on_previous_text", "vad_filter")
+SAFEGUARDS = (
+    "temperature_increment",
+    "compression_ratio_threshold",
+    "log_prob_threshold",
+    "no_speech_threshold",
+    "condition_on_previous_text",
+    "vad_filter",
+)
 
 
 def test_safeguards_default_to_whispers_own():
@@ -113,7 +134,15 @@ def test_safeguards_default_to_whispers_own():
 
 @pytest.mark.parametrize(
     ("temperature", "increment", "expected"),
-    [(0.0, 0.2, (0.0, 0.2, 0.4, 0.6, 0.8, 1.0)), (0.0, 0.0, (0.0,)), (0.3, 0.2, (0.3, 0.5, 0.7, 0.9)), (0.5, 0.25, (0.5, 0.75, 1.0)), (0.0, 1.0, (0.0, 1.0)), (1.0, 0.2, (1.0,)), (1.5, 0.2, (1.5,))],
+    [
+        (0.0, 0.2, (0.0, 0.2, 0.4, 0.6, 0.8, 1.0)),
+        (0.0, 0.0, (0.0,)),
+        (0.3, 0.2, (0.3, 0.5, 0.7, 0.9)),
+        (0.5, 0.25, (0.5, 0.75, 1.0)),
+        (0.0, 1.0, (0.0, 1.0)),
+        (1.0, 0.2, (1.0,)),
+        (1.5, 0.2, (1.5,)),
+    ],
 )
 def test_temperature_schedule(temperature, increment, expected):
     assert temperature_schedule(temperature, increment) == expected
@@ -139,9 +168,20 @@ class _Recorder:
         return self.result(*args, **kwargs) if callable(self.result) else self.result
 
 
-def _fw_segment(text="hi", seek=0, start=0.0, end=1.0, tokens=(1, 2), temperature=0.0, avg_logprob=-0.3, compression_ratio=1.1, no_speech_prob=0.01):
+def _fw_segment(
+    text="hi", seek=0, start=0.0, end=1.0, tokens=(1, 2), temperature=0.0, avg_logprob=-0.3, compression_ratio=1.1, no_speech_prob=0.01
+):
     return SimpleNamespace(
-        text=text, seek=seek, start=start, end=end, tokens=list(tokens), words=None, temperature=temperature, avg_logprob=avg_logprob, compression_ratio=compression_ratio, no_speech_prob=no_speech_prob
+        text=text,
+        seek=seek,
+        start=start,
+        end=end,
+        tokens=list(tokens),
+        words=None,
+        temperature=temperature,
+        avg_logprob=avg_logprob,
+        compression_ratio=compression_ratio,
+        no_speech_prob=no_speech_prob,
     )
 
 
@@ -149,8 +189,15 @@ def _fake_faster_whisper(per_file):
     """A FasterWhisperEngine whose WhisperModel is a recorder (nothing loaded)."""
     eng = engines.FasterWhisperEngine.__new__(engines.FasterWhisperEngine)
     tokenizer = SimpleNamespace(token_to_id=lambda tok: 50257, decode=lambda ids: " ".join(f"w{t}" for t in ids))
-    eng.device, eng.model = "cpu", SimpleNamespace(
-        transcribe=per_file, feature_extractor=SimpleNamespace(hop_length=160), frames_per_second=100, hf_tokenizer=tokenizer, encode=lambda f: f
+    eng.device, eng.model = (
+        "cpu",
+        SimpleNamespace(
+            transcribe=per_file,
+            feature_extractor=SimpleNamespace(hop_length=160),
+            frames_per_second=100,
+            hf_tokenizer=tokenizer,
+            encode=lambda f: f,
+        ),
     )
     return eng
 
@@ -160,9 +207,19 @@ def test_faster_whisper_receives_the_safeguards():
 
     from faster_whisper import BatchedInferencePipeline, WhisperModel
 
-    per_file = _Recorder(lambda audio, **k: (iter([_fw_segment(temperature=0.4)]), SimpleNamespace(language="en", language_probability=0.9)))
+    per_file = _Recorder(
+        lambda audio, **k: (iter([_fw_segment(temperature=0.4)]), SimpleNamespace(language="en", language_probability=0.9))
+    )
     eng = _fake_faster_whisper(per_file)
-    opts = TranscriptionOptions(language="en", temperature_increment=0.5, compression_ratio_threshold=2.0, log_prob_threshold=-0.8, no_speech_threshold=0.5, condition_on_previous_text=False, vad_filter=True)
+    opts = TranscriptionOptions(
+        language="en",
+        temperature_increment=0.5,
+        compression_ratio_threshold=2.0,
+        log_prob_threshold=-0.8,
+        no_speech_threshold=0.5,
+        condition_on_previous_text=False,
+        vad_filter=True,
+    )
     out = eng.transcribe(np.zeros(16000, np.float32), opts)
     sent = per_file.calls[-1]
     assert sent["temperature"] == [0.0, 0.5, 1.0]
@@ -172,7 +229,9 @@ def test_faster_whisper_receives_the_safeguards():
     assert out.segments[0].temperature == 0.4 and out.segments[0].avg_logprob == -0.3 and out.segments[0].no_speech_prob == 0.01
     eng.transcribe(np.zeros(16000, np.float32), TranscriptionOptions(language="en"))
     sent = per_file.calls[-1]
-    assert sent["temperature"] == [0.0, 0.2, 0.4, 0.6, 0.8, 1.0] and sent["condition_on_previous_text"] is True and sent["vad_filter"] is False
+    assert (
+        sent["temperature"] == [0.0, 0.2, 0.4, 0.6, 0.8, 1.0] and sent["condition_on_previous_text"] is True and sent["vad_filter"] is False
+    )
     assert (sent["compression_ratio_threshold"], sent["log_prob_threshold"], sent["no_speech_threshold"]) == (2.4, -1.0, 0.6)
     for name in ("temperature", "compression_ratio_threshold", "log_prob_threshold", "no_speech_threshold", "vad_filter"):
         assert name in inspect.signature(BatchedInferencePipeline.transcribe).parameters
@@ -206,7 +265,10 @@ print([s.temperature for s in t.segments], t.text)
 def test_the_same_transcriptions_in_a_fresh_process_give_the_same_transcripts():
     # Naive decimation folds the noise into the speech band: Whisper base falls back to sampling on this clip.
     clip = ROOT / "data" / "yue_liberation_48k_music.flac"
-    runs = [subprocess.run([sys.executable, "-c", RERUN, str(clip)], capture_output=True, text=True, check=True, timeout=300).stdout for _ in range(2)]
+    runs = [
+        subprocess.run([sys.executable, "-c", RERUN, str(clip)], capture_output=True, text=True, check=True, timeout=300).stdout
+        for _ in range(2)
+    ]
     assert runs[0] == runs[1]
     assert "0.0]" not in runs[0].splitlines()[0], "the clip should need the fallback, or this test shows nothing"
 
@@ -237,7 +299,12 @@ def test_batched_faster_whisper_judges_each_window_as_the_per_file_decoder_does(
     assert len(per_file.calls) == 1 and per_file.calls[0]["temperature"] == [0.0, 0.2, 0.4, 0.6, 0.8, 1.0]
     assert per_file.calls[0]["condition_on_previous_text"] is False and per_file.calls[0]["vad_filter"] is False
     sent = batched.calls[0]
-    assert (sent["compression_ratio_threshold"], sent["log_prob_threshold"], sent["no_speech_threshold"], sent["vad_filter"]) == (2.4, -1.0, 0.6, False)
+    assert (sent["compression_ratio_threshold"], sent["log_prob_threshold"], sent["no_speech_threshold"], sent["vad_filter"]) == (
+        2.4,
+        -1.0,
+        0.6,
+        False,
+    )
     # without a fallback schedule the loop is kept, as the per-file decoder keeps it; without a no-speech threshold nothing is dropped
     outs = eng.transcribe_many(clips, TranscriptionOptions(language="en", batch_size=4, temperature_increment=0, no_speech_threshold=None))
     assert [o.text for o in outs] == ["loop", "fine", "ghost", "quiet but sure"] and len(per_file.calls) == 1
@@ -265,11 +332,16 @@ def test_transformers_receives_the_safeguards():
     assert (sent["compression_ratio_threshold"], sent["logprob_threshold"], sent["no_speech_threshold"]) == (2.4, -1.0, 0.6)
     assert sent["condition_on_prev_tokens"] is True
     generate = inspect.signature(WhisperForConditionalGeneration.generate).parameters
-    assert {"temperature", "compression_ratio_threshold", "logprob_threshold", "no_speech_threshold", "condition_on_prev_tokens"} <= set(generate)
+    assert {"temperature", "compression_ratio_threshold", "logprob_threshold", "no_speech_threshold", "condition_on_prev_tokens"} <= set(
+        generate
+    )
     assert any(n.startswith("condition_on_previous_text: no effect") for n in out.notes)
     assert out.segments[0].temperature is None  # the pipeline does not report the window statistics
     # transformers judges silence by the no-speech probability and the log-prob together: without the one, the other is left out, and said so
-    out = eng.transcribe(np.zeros(16000, np.float32), TranscriptionOptions(language="en", log_prob_threshold=None, compression_ratio_threshold=None, temperature_increment=0))
+    out = eng.transcribe(
+        np.zeros(16000, np.float32),
+        TranscriptionOptions(language="en", log_prob_threshold=None, compression_ratio_threshold=None, temperature_increment=0),
+    )
     sent = eng.pipe.calls[-1]["generate_kwargs"]
     assert sent["temperature"] == (0.0,)
     assert not {"logprob_threshold", "no_speech_threshold", "compression_ratio_threshold"} & set(sent)
@@ -280,7 +352,13 @@ def test_transformers_receives_the_safeguards():
 
 @pytest.mark.parametrize("engine", ["transformers", "faster-whisper"])
 def test_safeguards_reach_the_real_model_and_are_recorded(engine, monkeypatch):
-    custom = dict(temperature_increment=0.25, compression_ratio_threshold=2.2, log_prob_threshold=-0.9, no_speech_threshold=0.55, condition_on_previous_text=False)
+    custom = dict(
+        temperature_increment=0.25,
+        compression_ratio_threshold=2.2,
+        log_prob_threshold=-0.9,
+        no_speech_threshold=0.55,
+        condition_on_previous_text=False,
+    )
     ref = resolve_model("embedded", engine=engine)
     loaded, _ = engines.get_engine(engine, ref, "cpu", "float32" if engine == "transformers" else "int8")
     inner = loaded.model
@@ -294,11 +372,21 @@ def test_safeguards_reach_the_real_model_and_are_recorded(engine, monkeypatch):
     sent = spy.calls[-1]
     if engine == "transformers":
         assert sent["temperature"] == (0.0, 0.25, 0.5, 0.75, 1.0)
-        assert (sent["compression_ratio_threshold"], sent["logprob_threshold"], sent["no_speech_threshold"], sent["condition_on_prev_tokens"]) == (2.2, -0.9, 0.55, False)
+        assert (
+            sent["compression_ratio_threshold"],
+            sent["logprob_threshold"],
+            sent["no_speech_threshold"],
+            sent["condition_on_prev_tokens"],
+        ) == (2.2, -0.9, 0.55, False)
         assert any("not reported by the transformers pipeline" in n for n in t.settings["safeguard_notes"])
     else:
         assert sent["temperature"] == [0.0, 0.25, 0.5, 0.75, 1.0]
-        assert (sent["compression_ratio_threshold"], sent["log_prob_threshold"], sent["no_speech_threshold"], sent["condition_on_previous_text"]) == (2.2, -0.9, 0.55, False)
+        assert (
+            sent["compression_ratio_threshold"],
+            sent["log_prob_threshold"],
+            sent["no_speech_threshold"],
+            sent["condition_on_previous_text"],
+        ) == (2.2, -0.9, 0.55, False)
         s = t.segments[0]
         assert s.temperature == 0.0 and s.avg_logprob > -0.9 and 0 < s.compression_ratio < 2.2 and 0 <= s.no_speech_prob < 0.55
         assert t.settings["safeguard_notes"] == []
@@ -364,7 +452,14 @@ def test_cli_maps_the_safeguard_flags(monkeypatch, capsys):
     argv = ["transcribe", "a.wav", "--temperature-increment", "0", "--compression-ratio-threshold", "none", "--log-prob-threshold", "-0.5"]
     argv += ["--no-speech-threshold", "0.7", "--no-condition-on-previous-text", "--vad-filter", "--engine", "faster-whisper"]
     assert cli.main(argv) == 0
-    assert seen[-1] == dict(temperature_increment=0.0, compression_ratio_threshold=None, log_prob_threshold=-0.5, no_speech_threshold=0.7, condition_on_previous_text=False, vad_filter=True)
+    assert seen[-1] == dict(
+        temperature_increment=0.0,
+        compression_ratio_threshold=None,
+        log_prob_threshold=-0.5,
+        no_speech_threshold=0.7,
+        condition_on_previous_text=False,
+        vad_filter=True,
+    )
     assert cli.main(["transcribe", "a.wav"]) == 0
     assert not set(SAFEGUARDS) & set(seen[-1])  # not given: the options' own defaults
     capsys.readouterr()
@@ -487,7 +582,9 @@ def test_cantonese_on_base_fails_clearly():
 
 def test_cantonese_fallback_is_recorded(shared_audio):
     with pytest.warns(TranscriptionWarning, match="used 'zh'"):
-        t = transcribe(shared_audio / "zh_opening_hours_16k.wav", engine="faster-whisper", language="cantonese", language_fallback=True, **GREEDY)
+        t = transcribe(
+            shared_audio / "zh_opening_hours_16k.wav", engine="faster-whisper", language="cantonese", language_fallback=True, **GREEDY
+        )
     assert t.language == "zh" and t.settings["language"] == "zh"
     assert any("yue" in f for f in t.fallbacks)
 
@@ -531,7 +628,9 @@ def test_out_of_memory_at_batch_one_falls_back_to_cpu_float32(monkeypatch):
     gpu = FlakyEngine("cuda:0", ok_batch=0)
     cpu = FlakyEngine("cpu", ok_batch=0)
     requested = []
-    monkeypatch.setattr("workbench.transcription.get_engine", lambda engine, ref, device, precision: (requested.append((device, precision)) or cpu, 0.0))
+    monkeypatch.setattr(
+        "workbench.transcription.get_engine", lambda engine, ref, device, precision: (requested.append((device, precision)) or cpu, 0.0)
+    )
     fallbacks = []
     with pytest.warns(TranscriptionWarning):
         out, loaded, opts, device, precision = transcribe.__globals__["_run_with_memory_recovery"](
@@ -548,7 +647,9 @@ def test_other_errors_are_not_swallowed():
             raise RuntimeError("shape mismatch")
 
     with pytest.raises(RuntimeError, match="shape mismatch"):
-        transcribe.__globals__["_run_with_memory_recovery"](Broken("cpu", 1), None, "transformers", np.zeros(10), TranscriptionOptions(), "cpu", "float32", [], None)
+        transcribe.__globals__["_run_with_memory_recovery"](
+            Broken("cpu", 1), None, "transformers", np.zeros(10), TranscriptionOptions(), "cpu", "float32", [], None
+        )
 
 
 # --------------------------------------------------------------------------
@@ -584,7 +685,14 @@ def test_hugging_face_id_from_the_offline_cache(tmp_path, monkeypatch, converted
     t = transcribe(shared_audio / "en_jfk_44k_stereo.flac", model="hf:openai/whisper-base", language="en", **GREEDY)
     assert t.text == JFK and t.settings["model"]["source"] == "huggingface"
     # the same transformers checkpoint, converted by CTranslate2's own converter for faster-whisper
-    fw = transcribe(shared_audio / "en_jfk_44k_stereo.flac", model="openai/whisper-base", engine="faster-whisper", language="en", compute_type="float32", **GREEDY)
+    fw = transcribe(
+        shared_audio / "en_jfk_44k_stereo.flac",
+        model="openai/whisper-base",
+        engine="faster-whisper",
+        language="en",
+        compute_type="float32",
+        **GREEDY,
+    )
     assert fw.text == JFK and fw.settings["model"]["layout"] == "ctranslate2"
 
 
@@ -610,14 +718,18 @@ def test_modelscope_id_from_the_offline_cache(tmp_path, monkeypatch, converted_b
 def test_modelscope_id_missing_gives_one_clear_message(tmp_path, monkeypatch):
     monkeypatch.setenv("MODELSCOPE_CACHE", str(tmp_path))
     monkeypatch.setenv("MODELSCOPE_OFFLINE", "1")
-    with pytest.raises(ModelNotAvailableError, match=r"'AI-ModelScope/whisper-large-v3'.*modelscope download --model AI-ModelScope/whisper-large-v3"):
+    with pytest.raises(
+        ModelNotAvailableError, match=r"'AI-ModelScope/whisper-large-v3'.*modelscope download --model AI-ModelScope/whisper-large-v3"
+    ):
         resolve_model("modelscope:AI-ModelScope/whisper-large-v3")
 
 
 def test_local_ctranslate2_folder_runs_in_both_engines(shared_audio, tmp_path):
     ct2 = models.embedded_ctranslate2_dir()
     for engine in ("faster-whisper", "transformers"):
-        t = transcribe(shared_audio / "en_jfk_44k_stereo.flac", model=str(ct2), engine=engine, language="en", compute_type="float32", **GREEDY)
+        t = transcribe(
+            shared_audio / "en_jfk_44k_stereo.flac", model=str(ct2), engine=engine, language="en", compute_type="float32", **GREEDY
+        )
         assert t.text == JFK, engine
         assert t.settings["model"]["source"] == "local"
 
@@ -670,7 +782,23 @@ def test_a_twenty_minute_file_is_processed_in_windows_with_one_model_load(monkey
 def test_cli_transcribe_json_and_jsonl(shared_audio, tmp_path):
     out = tmp_path / "runs.jsonl"
     proc = subprocess.run(
-        [sys.executable, "-m", "workbench", "transcribe", str(shared_audio / "en_jfk_44k_stereo.flac"), str(tmp_path / "missing.wav"), "--engine", "faster-whisper", "--language", "en", "--beam-size", "1", "--json", "--output", str(out)],
+        [
+            sys.executable,
+            "-m",
+            "workbench",
+            "transcribe",
+            str(shared_audio / "en_jfk_44k_stereo.flac"),
+            str(tmp_path / "missing.wav"),
+            "--engine",
+            "faster-whisper",
+            "--language",
+            "en",
+            "--beam-size",
+            "1",
+            "--json",
+            "--output",
+            str(out),
+        ],
         capture_output=True,
         text=True,
         cwd=ROOT,
@@ -688,7 +816,18 @@ def test_cli_transcribe_json_and_jsonl(shared_audio, tmp_path):
 def test_bench_engines_quick(shared_audio, tmp_path):
     out = tmp_path / "engines.json"
     proc = subprocess.run(
-        [sys.executable, "-m", "workbench", "bench", "engines", str(shared_audio / "en_jfk_44k_stereo.flac"), "--quick", "--json", "--out", str(out)],
+        [
+            sys.executable,
+            "-m",
+            "workbench",
+            "bench",
+            "engines",
+            str(shared_audio / "en_jfk_44k_stereo.flac"),
+            "--quick",
+            "--json",
+            "--out",
+            str(out),
+        ],
         capture_output=True,
         text=True,
         cwd=ROOT,

@@ -272,7 +272,9 @@ def load_audio(
         raise AudioFileNotFoundError(f"{name}: is a folder, not an audio file.", path=name)
     size = p.stat().st_size
     if size == 0:
-        raise EmptyAudioError(f"{name}: the file is empty (0 bytes); it was probably not written completely. Re-export or re-download it.", path=name)
+        raise EmptyAudioError(
+            f"{name}: the file is empty (0 bytes); it was probably not written completely. Re-export or re-download it.", path=name
+        )
 
     order = _backend_order(backend, backends)
     attempts: dict[str, str] = {}
@@ -412,7 +414,9 @@ def _finish(p: Path, d: _Decoded, used: str, attempts, channel, assume_sample_ra
             f"but only {have} ({have / d.sample_rate:.2f} s) are present; the copy or download was cut short."
         )
         if not allow_truncated:
-            raise CorruptAudioError(msg + " Re-export it, or pass allow_truncated=True to use the part that is there.", path=name, attempts=attempts)
+            raise CorruptAudioError(
+                msg + " Re-export it, or pass allow_truncated=True to use the part that is there.", path=name, attempts=attempts
+            )
     rate = d.sample_rate
     history: list[dict] = []
     if assume_sample_rate:
@@ -673,5 +677,7 @@ def _fmt_rate(rate: int) -> str:
 
 def _check_rate(rate: int, name: str) -> int:
     if not (MIN_SAMPLE_RATE <= rate <= MAX_SAMPLE_RATE):
-        raise SampleRateError(f"{name}: a sample rate of {_fmt_rate(rate)} is outside {_fmt_rate(MIN_SAMPLE_RATE)}–{_fmt_rate(MAX_SAMPLE_RATE)}.", path=name)
+        raise SampleRateError(
+            f"{name}: a sample rate of {_fmt_rate(rate)} is outside {_fmt_rate(MIN_SAMPLE_RATE)}–{_fmt_rate(MAX_SAMPLE_RATE)}.", path=name
+        )
     return rate

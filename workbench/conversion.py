@@ -312,7 +312,9 @@ def _check_whisper(spec_name: str, variables: dict) -> None:
     }
     for name, (value, meaning) in expected.items():
         if name in variables and _scalar(variables, name) != value:
-            raise ModelConversionError(f"model.bin's {name} is {_scalar(variables, name)}, Whisper has {meaning}; not a standard Whisper model")
+            raise ModelConversionError(
+                f"model.bin's {name} is {_scalar(variables, name)}, Whisper has {meaning}; not a standard Whisper model"
+            )
 
 
 def _whisper_state_dict(variables: dict[str, np.ndarray], aliases: dict[str, str], dtype) -> dict[str, np.ndarray]:
@@ -354,7 +356,11 @@ def _whisper_state_dict(variables: dict[str, np.ndarray], aliases: dict[str, str
 
     def self_attention(ct2: str, hf: str) -> None:
         layer_norm(f"{ct2}/self_attention/layer_norm", f"{hf}.self_attn_layer_norm")
-        fused(f"{ct2}/self_attention/linear_0", [f"{hf}.self_attn.q_proj", f"{hf}.self_attn.k_proj", f"{hf}.self_attn.v_proj"], [True, False, True])
+        fused(
+            f"{ct2}/self_attention/linear_0",
+            [f"{hf}.self_attn.q_proj", f"{hf}.self_attn.k_proj", f"{hf}.self_attn.v_proj"],
+            [True, False, True],
+        )
         linear(f"{ct2}/self_attention/linear_1", f"{hf}.self_attn.out_proj")
 
     def ffn(ct2: str, hf: str) -> None:
@@ -414,7 +420,9 @@ def _check_state_dict(config, state: dict[str, np.ndarray]) -> None:
     if missing or unexpected or wrong:
         details = [f"missing {missing[:5]}" if missing else "", f"unexpected {unexpected[:5]}" if unexpected else ""]
         details += [f"{k}: {state[k].shape} != {expected[k]}" for k in wrong[:5]]
-        raise ModelConversionError("the converted weights do not fit WhisperForConditionalGeneration: " + "; ".join(d for d in details if d))
+        raise ModelConversionError(
+            "the converted weights do not fit WhisperForConditionalGeneration: " + "; ".join(d for d in details if d)
+        )
 
 
 # --------------------------------------------------------------------------
@@ -467,7 +475,9 @@ def _build_processor(ct2_dir: Path, max_target_positions: int, num_mel_bins: int
     added = _added_tokens(tokenizer_json)
     for token in (END_OF_TEXT, START_OF_TRANSCRIPT, NO_TIMESTAMPS, *TASK_TOKENS.values()):
         if token not in added:
-            raise ModelConversionError(f"{tokenizer_json}: lacks Whisper's special token {token}; is it a Whisper tokenizer?", tokenizer_json)
+            raise ModelConversionError(
+                f"{tokenizer_json}: lacks Whisper's special token {token}; is it a Whisper tokenizer?", tokenizer_json
+            )
     specials = [t for t, (_, special) in sorted(added.items(), key=lambda kv: kv[1][0]) if special and t != END_OF_TEXT]
     tokenizer = WhisperTokenizerFast(
         tokenizer_file=str(tokenizer_json),
@@ -487,7 +497,9 @@ def _build_processor(ct2_dir: Path, max_target_positions: int, num_mel_bins: int
         timestamps = _timestamp_tokens(ct2_dir, first, vocab_size)
         tokenizer.add_tokens([AddedToken(t, lstrip=False, rstrip=False, normalized=False, special=False) for t in timestamps])
     if len(tokenizer) != vocab_size:
-        raise ModelConversionError(f"{tokenizer_json}: has {len(tokenizer)} tokens, the model {vocab_size}; they do not belong together", tokenizer_json)
+        raise ModelConversionError(
+            f"{tokenizer_json}: has {len(tokenizer)} tokens, the model {vocab_size}; they do not belong together", tokenizer_json
+        )
     features = WhisperFeatureExtractor(
         feature_size=num_mel_bins, sampling_rate=SAMPLE_RATE, hop_length=HOP_LENGTH, chunk_length=CHUNK_LENGTH, n_fft=N_FFT
     )
@@ -691,4 +703,3 @@ def convert_ctranslate2_to_transformers(ct2_dir, out_dir, *, dtype: str = "float
     finally:
         bar.close()
     return out_dir
-

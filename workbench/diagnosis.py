@@ -206,7 +206,11 @@ def diagnose(
     opts = {**DIAGNOSIS_OPTIONS, **options}
     wanted = [r for r in resamplers if r != MISLABELLED]
     usable = [r for r in wanted if r in RESAMPLERS and RESAMPLERS[r].available()[0]]
-    notes = [f"resampler {r} skipped: {RESAMPLERS[r].available()[1] if r in RESAMPLERS else 'unknown resampler'}" for r in wanted if r not in usable]
+    notes = [
+        f"resampler {r} skipped: {RESAMPLERS[r].available()[1] if r in RESAMPLERS else 'unknown resampler'}"
+        for r in wanted
+        if r not in usable
+    ]
     reference = usable[0] if usable else REFERENCE_RESAMPLER
     skipped = [e for e in entries if not e.reference]
     if skipped:
@@ -224,7 +228,10 @@ def diagnose(
             continue
         loaded.append((entry, clip, check_clip(clip)))
     if unreadable:
-        notes.append(f"{_plural(len(unreadable), 'clip')} could not be read and {'was' if len(unreadable) == 1 else 'were'} left out: " + "; ".join(unreadable))
+        notes.append(
+            f"{_plural(len(unreadable), 'clip')} could not be read and {'was' if len(unreadable) == 1 else 'were'} left out: "
+            + "; ".join(unreadable)
+        )
     if not loaded:
         raise WorkbenchError("no clip could be diagnosed: " + ("; ".join(unreadable) or "none has a reference transcript"))
     entries = [entry for entry, _, _ in loaded]
@@ -232,7 +239,9 @@ def diagnose(
     if mislabelled:
         jobs += [(i, MISLABELLED) for i, (entry, clip, _) in enumerate(loaded) if clip.sample_rate != 16_000 and _unstressed(entry, clip)]
     if channels:
-        jobs += [(i, c) for i, (_, clip, _) in enumerate(loaded) if clip.num_channels > 1 for c in range(min(clip.num_channels, MAX_CHANNELS))]
+        jobs += [
+            (i, c) for i, (_, clip, _) in enumerate(loaded) if clip.num_channels > 1 for c in range(min(clip.num_channels, MAX_CHANNELS))
+        ]
 
     rows, channel_rows, scores, checks, cache = [], [], {}, {}, {}
     mono_cache: dict[int, object] = {}
@@ -384,7 +393,17 @@ def _channel_table(runs: pd.DataFrame, channel_rows: pd.DataFrame, checks: dict,
         rows = []
         if not mean.empty:
             m = mean.iloc[0]
-            rows.append({"clip": clip, "choice": "mean", "cer": m["cer"], "lenient_cer": m["lenient_cer"], "looped": m["looped"], "level_dbfs": evidence.get("downmix_dbfs"), "text": m["text"]})
+            rows.append(
+                {
+                    "clip": clip,
+                    "choice": "mean",
+                    "cer": m["cer"],
+                    "lenient_cer": m["lenient_cer"],
+                    "looped": m["looped"],
+                    "level_dbfs": evidence.get("downmix_dbfs"),
+                    "text": m["text"],
+                }
+            )
         rows += group.to_dict(orient="records")
         best = min(rows, key=lambda r: (r["cer"], r["choice"] != "mean"))
         for r in rows:
@@ -407,27 +426,60 @@ def _audio_path_entry(entries, which) -> ManifestEntry | None:
 
 
 def audio_path_table(
-    entry: ManifestEntry, model: str = "embedded", engine: str = "faster-whisper", opts: dict | None = None, progress: bool = False, *, cache: dict | None = None
+    entry: ManifestEntry,
+    model: str = "embedded",
+    engine: str = "faster-whisper",
+    opts: dict | None = None,
+    progress: bool = False,
+    *,
+    cache: dict | None = None,
 ) -> pd.DataFrame:
-    """The same file through every decoder and channel handling, with the reference resampler.
+    """The same file through every decoder, and every channel handling, with the reference resampler.
 
-    One row per (decoder, channel handling): frames decoded, strict and
-    lenient CER and the transcript; a decoder that cannot read the file,
-    or a channel the file lacks, gives a row that says why.
+    Each decoder available here reads the file with the default down-mix
+    (the mean of the channels); the first decoder that reads it also gives
+    each channel alone. Decoders and channel choices are separate questions,
+    so their cross product would only repeat the same transcriptions. One
+    row per (decoder, channel handling): frames decoded, strict and lenient
+    CER and the transcript; a decoder that cannot read the file, or a
+    channel the file lacks, gives a row that says why.
     """
     opts = {**DIAGNOSIS_OPTIONS, **(opts or {})}
     status = backend_status()
-    rows = []
+    cache = cache if cache is not None else {}
+    rows, channels_done = [], False
     for backend in [b for b in BACKENDS if status[b][0]]:
-        for channel in CHANNEL_MODES:
-            try:
-                clip = load_audio(entry.path, backend=backend, channel=channel)
-            except Exception as exc:  # noqa: BLE001 - e.g. channel 1 of a mono file, or a decoder that cannot read it
-                rows.append({"clip": entry.path.stem, "decoder": backend, "channel": str(channel), "frames": None, "cer": None, "lenient_cer": None, "text": f"not decoded: {str(exc).splitlines()[0]}"})
-                continue
-            row, _ = _run(clip, entry, model, engine, CHANNEL_RESAMPLER, opts, cache if cache is not None else {})
-            rows.append({"clip": entry.path.stem, "decoder": backend, "channel": clip.info.channel_mode, "frames": clip.num_frames, "cer": row["cer"], "lenient_cer": row["lenient_cer"], "text": row["text"]})
+        row = _audio_path_row(entry, backend, CHANNEL_MODES[0], model, engine, opts, cache)
+        rows.append(row)
+        if row["frames"] is not None and not channels_done:
+            rows.extend(_audio_path_row(entry, backend, c, model, engine, opts, cache) for c in CHANNEL_MODES[1:])
+            channels_done = True
     return pd.DataFrame(rows)
+
+
+def _audio_path_row(entry: ManifestEntry, backend: str, channel, model, engine, opts: dict, cache: dict) -> dict:
+    try:
+        clip = load_audio(entry.path, backend=backend, channel=channel)
+    except Exception as exc:  # noqa: BLE001 - e.g. channel 1 of a mono file, or a decoder that cannot read it
+        return {
+            "clip": entry.path.stem,
+            "decoder": backend,
+            "channel": str(channel),
+            "frames": None,
+            "cer": None,
+            "lenient_cer": None,
+            "text": f"not decoded: {first_line(exc)}",
+        }
+    row, _ = _run(clip, entry, model, engine, CHANNEL_RESAMPLER, opts, cache)
+    return {
+        "clip": entry.path.stem,
+        "decoder": backend,
+        "channel": clip.info.channel_mode,
+        "frames": clip.num_frames,
+        "cer": row["cer"],
+        "lenient_cer": row["lenient_cer"],
+        "text": row["text"],
+    }
 
 
 # ----------------------------------------------------------------------------
@@ -513,13 +565,19 @@ def cause_table(runs: pd.DataFrame, channels: pd.DataFrame, *, reference: str = 
         ref = group[group["resampler"] == reference]
         if ref.empty:
             continue
-        per_char = lambda col: float((ref[col] / ref["reference_length"].clip(lower=1)).median())  # noqa: E731
+
+        def per_char(col, ref=ref):
+            return float((ref[col] / ref["reference_length"].clip(lower=1)).median())
+
         by_resampler = group[group["resampler"] != reference].groupby("resampler", sort=False)["cer_minus_reference"].median()
         worst = by_resampler.idxmax() if not by_resampler.empty else None
         # Where the audio check found a fault (a cancelling down-mix, a silent channel...), what the mean down-mix
         # loses against the best channel is the audio path's, not the model's.
         other = ref["other"] / ref["reference_length"].clip(lower=1)
-        faulty = [_downmix_loss(channels, clip) if causes else 0.0 for clip, causes in zip(ref["clip"], ref.get("audio_causes", pd.Series([""] * len(ref))).fillna(""))]
+        faulty = [
+            _downmix_loss(channels, clip) if causes else 0.0
+            for clip, causes in zip(ref["clip"], ref.get("audio_causes", pd.Series([""] * len(ref))).fillna(""))
+        ]
         audio_path = np.minimum(np.array(faulty), other.to_numpy())
         row = {
             "condition": condition,
@@ -568,11 +626,17 @@ def _plural(n: int, noun: str) -> str:
 
 
 #: How the reference pipeline's errors are named in a verdict, largest first; shares under 0.01 are left out.
-_SHARES = (("real_errors", "real recognition errors"), ("audio_fault", "the audio-path fault"), ("colloquial", "colloquial-vs-written"), ("numerals", "numeral style"), ("hallucination", "loops"))
+_SHARES = (
+    ("real_errors", "real recognition errors"),
+    ("audio_fault", "the audio-path fault"),
+    ("colloquial", "colloquial-vs-written"),
+    ("numerals", "numeral style"),
+    ("hallucination", "loops"),
+)
 
 
 def _split(base) -> str:
-    """", of which real recognition errors 0.21, colloquial-vs-written 0.04 (...)": the non-zero shares, then what no rate counts."""
+    """ ", of which real recognition errors 0.21, colloquial-vs-written 0.04 (...)": the non-zero shares, then what no rate counts."""
     shares = sorted(((float(base[k]), label) for k, label in _SHARES if float(base[k]) >= 0.01), reverse=True)
     text = f", of which {', '.join(f'{label} {_fmt(v)}' for v, label in shares)}" if shares else ""
     ignored = float(base["script"] + base["punctuation"])
@@ -591,7 +655,7 @@ def _signed(v: float) -> str:
 
 def verdicts(diagnosis: Diagnosis) -> list[str]:
     """Plain-English answers, one per condition, then the down-mix and mislabelled-rate findings."""
-    runs, ref = diagnosis.runs, diagnosis.reference
+    ref = diagnosis.reference
     summary = diagnosis.summary()
     if summary.empty:
         return ["Nothing was transcribed: no clip had a reference."]
@@ -607,7 +671,9 @@ def verdicts(diagnosis: Diagnosis) -> list[str]:
         head = f"{condition} ({_plural(n, 'clip')}): "
         parts = []
         if base is not None and base["audio_fault"] >= SAME_CER:
-            parts.append(f"the down-mix destroys the speech, an audio-path fault that costs {_fmt(base['audio_fault'])} CER (see the down-mix finding below)")
+            parts.append(
+                f"the down-mix destroys the speech, an audio-path fault that costs {_fmt(base['audio_fault'])} CER (see the down-mix finding below)"
+            )
         if not worse.empty:
             named = ", ".join(f"{r.resampler} ({_signed(getattr(r, col))})" for r in worse.itertuples())
             text = f"the resampler matters: {named} {'is' if len(worse) == 1 else 'are'} clearly worse than {ref}"
@@ -642,7 +708,9 @@ def verdicts(diagnosis: Diagnosis) -> list[str]:
                 corr = c["correlation"].iloc[0]
                 shown = f" (correlation {corr:.2f})" if corr is not None and np.isfinite(corr) else ""
                 why = f"; the channels show no fault{shown}, so on one clip this can be decoding noise or the comb filter a delay between channels makes"
-            out.append(f"Down-mix, {clip}: averaging the channels costs {_signed(loss)} CER against {best['choice']} alone{why}".rstrip(".") + ".")
+            out.append(
+                f"Down-mix, {clip}: averaging the channels costs {_signed(loss)} CER against {best['choice']} alone{why}".rstrip(".") + "."
+            )
     mis = diagnosis.mislabelled()
     if not mis.empty:
         out.append(

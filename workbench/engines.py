@@ -166,7 +166,9 @@ class TransformersEngine:
         """Most likely language and its probability, from the first 30 s, as Whisper does it."""
         import torch
 
-        feats = self.processor.feature_extractor(audio[: int(DETECT_SECONDS * SAMPLE_RATE)], sampling_rate=SAMPLE_RATE, return_tensors="pt").input_features
+        feats = self.processor.feature_extractor(
+            audio[: int(DETECT_SECONDS * SAMPLE_RATE)], sampling_rate=SAMPLE_RATE, return_tensors="pt"
+        ).input_features
         feats = feats.to(self.device, dtype=_torch_dtype(self.dtype))
         sot = self.model.generation_config.decoder_start_token_id
         ids = list(self.lang_to_id.values())
@@ -255,7 +257,9 @@ class TransformersEngine:
         out = self.pipe({"raw": audio, "sampling_rate": SAMPLE_RATE}, **kwargs)
         return self._output(out, len(audio) / SAMPLE_RATE, opts, language, prob)
 
-    def transcribe_many(self, clips: list[np.ndarray], opts: TranscriptionOptions, languages=None, encoder_batch: int | None = None) -> list[EngineOutput]:
+    def transcribe_many(
+        self, clips: list[np.ndarray], opts: TranscriptionOptions, languages=None, encoder_batch: int | None = None
+    ) -> list[EngineOutput]:
         """Transcribe many clips, ``opts.batch_size`` at a time through the pipeline.
 
         Clips up to ``opts.chunk_length_s`` long are decoded together, one
@@ -297,7 +301,12 @@ class TransformersEngine:
         with _torch_encoder_in_pieces(self.model, encoder_batch):
             for language, prob_of, members in _language_groups(self, clips, short, opts, languages):
                 batch = [{"raw": clips[i], "sampling_rate": SAMPLE_RATE} for i in members]
-                outs = self.pipe(batch, batch_size=opts.batch_size, return_timestamps=_PIPELINE_TIMESTAMPS[opts.timestamps], generate_kwargs=self._generate_kwargs(opts, language))
+                outs = self.pipe(
+                    batch,
+                    batch_size=opts.batch_size,
+                    return_timestamps=_PIPELINE_TIMESTAMPS[opts.timestamps],
+                    generate_kwargs=self._generate_kwargs(opts, language),
+                )
                 for i, out in zip(members, outs):
                     outputs[i] = self._output(out, len(clips[i]) / SAMPLE_RATE, opts, language, prob_of.get(i))
         return outputs
@@ -322,12 +331,20 @@ def transformers_safeguard_notes(opts: TranscriptionOptions) -> list[str]:
             "(a clip up to 30 s is one window; longer audio is cut into overlapping chunk_length_s chunks)"
         )
     if opts.no_speech_threshold is not None and opts.log_prob_threshold is None:
-        notes.append("no_speech_threshold: not applied with transformers without a log_prob_threshold (its generate() judges silence by both)")
+        notes.append(
+            "no_speech_threshold: not applied with transformers without a log_prob_threshold (its generate() judges silence by both)"
+        )
     if len(opts.temperatures) > 1:
-        notes.append("temperature fallback: transformers draws one sample per fallback temperature (openai-whisper and faster-whisper keep the best of 5)")
+        notes.append(
+            "temperature fallback: transformers draws one sample per fallback temperature (openai-whisper and faster-whisper keep the best of 5)"
+        )
     if opts.compression_ratio_threshold is not None and len(opts.temperatures) > 1:
-        notes.append("compression_ratio_threshold: transformers measures the compression of the window's token ids, not of its text, so ratios differ from faster-whisper's")
-    notes.append("segment statistics (temperature, avg_logprob, compression_ratio, no_speech_prob): not reported by the transformers pipeline")
+        notes.append(
+            "compression_ratio_threshold: transformers measures the compression of the window's token ids, not of its text, so ratios differ from faster-whisper's"
+        )
+    notes.append(
+        "segment statistics (temperature, avg_logprob, compression_ratio, no_speech_prob): not reported by the transformers pipeline"
+    )
     return notes
 
 
@@ -404,9 +421,13 @@ class FasterWhisperEngine:
         self.model_ref, self.device, self.compute_type = model, device, compute_type
         dev, _, index = device.partition(":")
         try:
-            self.model = WhisperModel(str(model.path), device=dev, device_index=int(index or 0), compute_type=compute_type, local_files_only=True)
+            self.model = WhisperModel(
+                str(model.path), device=dev, device_index=int(index or 0), compute_type=compute_type, local_files_only=True
+            )
         except (RuntimeError, ValueError, OSError) as exc:
-            raise EngineError(f"faster-whisper could not load the model in {model.path} ({compute_type} on {device}): {str(exc).splitlines()[0]}") from exc
+            raise EngineError(
+                f"faster-whisper could not load the model in {model.path} ({compute_type} on {device}): {str(exc).splitlines()[0]}"
+            ) from exc
         self.dtype = compute_type
 
     def languages(self) -> set[str]:
@@ -441,7 +462,12 @@ class FasterWhisperEngine:
     def _transcribe_file(self, audio: np.ndarray, opts: TranscriptionOptions, language: str | None, condition: bool, vad: bool):
         """``WhisperModel.transcribe``: window after window, each with the temperature fallback and the silence check."""
         return self.model.transcribe(
-            audio, language=language, chunk_length=int(opts.chunk_length_s), condition_on_previous_text=condition, vad_filter=vad, **self._decode_kwargs(opts)
+            audio,
+            language=language,
+            chunk_length=int(opts.chunk_length_s),
+            condition_on_previous_text=condition,
+            vad_filter=vad,
+            **self._decode_kwargs(opts),
         )
 
     def transcribe(self, audio: np.ndarray, opts: TranscriptionOptions, progress=None) -> EngineOutput:
@@ -493,10 +519,14 @@ class FasterWhisperEngine:
             segments = list(restore_speech_timestamps(segments, speech, SAMPLE_RATE))
         notes = []
         if opts.condition_on_previous_text and len(windows) > 1:
-            notes.append("condition_on_previous_text: no effect with batch_size > 1: the windows are decoded side by side, none conditioned on the one before")
+            notes.append(
+                "condition_on_previous_text: no effect with batch_size > 1: the windows are decoded side by side, none conditioned on the one before"
+            )
         return EngineOutput("".join(s.text for s in segments).strip(), segments, language, prob, notes)
 
-    def _decode_windows(self, windows: list[np.ndarray], language: str, opts: TranscriptionOptions, encoder_batch: int) -> list[list[Segment]]:
+    def _decode_windows(
+        self, windows: list[np.ndarray], language: str, opts: TranscriptionOptions, encoder_batch: int
+    ) -> list[list[Segment]]:
         """Decode each window (at most 30 s) as one Whisper window, ``opts.batch_size`` at a time.
 
         ``BatchedInferencePipeline`` decodes at the first temperature only and
@@ -527,10 +557,18 @@ class FasterWhisperEngine:
         for k, s0 in zip(present, starts):
             audio[s0 : s0 + len(windows[k])] = windows[k]
         # half a sample past each boundary: faster-whisper truncates seconds * rate to an int
-        bounds = [{"start": (s0 + _HALF_SAMPLE) / SAMPLE_RATE, "end": (s0 + len(windows[k]) + _HALF_SAMPLE) / SAMPLE_RATE} for k, s0 in zip(present, starts)]
+        bounds = [
+            {"start": (s0 + _HALF_SAMPLE) / SAMPLE_RATE, "end": (s0 + len(windows[k]) + _HALF_SAMPLE) / SAMPLE_RATE}
+            for k, s0 in zip(present, starts)
+        ]
         # faster-whisper labels each segment with int(window start / rate * frames per second); computed the same way here
-        by_seek = {int(int(b["start"] * SAMPLE_RATE) / SAMPLE_RATE * fps): (k, float(s0) / SAMPLE_RATE) for k, s0, b in zip(present, starts, bounds)}
-        segs, _ = pipeline.transcribe(audio, language=language, clip_timestamps=bounds, batch_size=opts.batch_size, vad_filter=False, **self._decode_kwargs(opts))
+        by_seek = {
+            int(int(b["start"] * SAMPLE_RATE) / SAMPLE_RATE * fps): (k, float(s0) / SAMPLE_RATE)
+            for k, s0, b in zip(present, starts, bounds)
+        }
+        segs, _ = pipeline.transcribe(
+            audio, language=language, clip_timestamps=bounds, batch_size=opts.batch_size, vad_filter=False, **self._decode_kwargs(opts)
+        )
         found: dict[int, list] = {k: [] for k in present}
         for s in segs:
             k, offset = by_seek[s.seek]
@@ -562,7 +600,9 @@ class FasterWhisperEngine:
                 found.append((token.strip("<|>"), float(prob)))
         return found
 
-    def transcribe_many(self, clips: list[np.ndarray], opts: TranscriptionOptions, languages=None, encoder_batch: int | None = None) -> list[EngineOutput]:
+    def transcribe_many(
+        self, clips: list[np.ndarray], opts: TranscriptionOptions, languages=None, encoder_batch: int | None = None
+    ) -> list[EngineOutput]:
         """Transcribe many clips with ``BatchedInferencePipeline``, ``opts.batch_size`` at a time.
 
         Each clip is its own window (see :meth:`_decode_windows`), so each is
@@ -631,7 +671,16 @@ _HALF_SAMPLE = 0.5
 def _segment(s, offset: float = 0.0) -> Segment:
     """A faster-whisper segment as a :class:`Segment`, with its decoding statistics; times less ``offset``."""
     words = [Word(_float(w.start), _float(w.end), w.word, _float(w.probability)) for w in (s.words or [])]
-    seg = Segment(_float(s.start), _float(s.end), s.text, words, _float(s.temperature), _float(s.avg_logprob), _float(s.compression_ratio), _float(s.no_speech_prob))
+    seg = Segment(
+        _float(s.start),
+        _float(s.end),
+        s.text,
+        words,
+        _float(s.temperature),
+        _float(s.avg_logprob),
+        _float(s.compression_ratio),
+        _float(s.no_speech_prob),
+    )
     return _shifted(seg, -offset) if offset else seg
 
 
@@ -686,7 +735,12 @@ def _window_needs_fallback(text: str, avg_logprob: float, no_speech_prob: float,
     failed = (opts.compression_ratio_threshold is not None and get_compression_ratio(text) > opts.compression_ratio_threshold) or (
         opts.log_prob_threshold is not None and avg_logprob < opts.log_prob_threshold
     )
-    silence = opts.no_speech_threshold is not None and no_speech_prob > opts.no_speech_threshold and opts.log_prob_threshold is not None and avg_logprob < opts.log_prob_threshold
+    silence = (
+        opts.no_speech_threshold is not None
+        and no_speech_prob > opts.no_speech_threshold
+        and opts.log_prob_threshold is not None
+        and avg_logprob < opts.log_prob_threshold
+    )
     return failed and not silence
 
 

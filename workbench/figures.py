@@ -90,6 +90,7 @@ def resampler_colour(name: str) -> str:
     """
     return RESAMPLER_COLOURS.get(name, OTHER_COLOUR)
 
+
 FIGURE_HEIGHT = 420
 SUBPLOT_HEIGHT = 300
 
@@ -316,7 +317,9 @@ def spectrogram_figure(
     zmin, zmax = _db_range([shown], dynamic_range_db)
     label = _clip_label(spec_or_clip)
     layout = {
-        "title": {"text": title or f"Spectrogram{' - ' + label if label else ''} ({_khz(spec.sample_rate)}, {spec.hop_seconds * 1000:g} ms hop)"},
+        "title": {
+            "text": title or f"Spectrogram{' - ' + label if label else ''} ({_khz(spec.sample_rate)}, {spec.hop_seconds * 1000:g} ms hop)"
+        },
         "xaxis": {"title": {"text": "Time (s)"}},
         "yaxis": {"title": {"text": "Frequency (Hz)"}, "range": [0, spec.nyquist]},
         "coloraxis": _coloraxis(zmin, zmax, spec.units),

@@ -87,6 +87,7 @@ def _enough(run: int, period: int) -> bool:
     repeats = run // period
     return run >= MIN_LOOP_UNITS and (repeats >= MIN_REPEATS or (repeats >= MIN_LONG_REPEATS and period >= LONG_UNIT))
 
+
 MAX_UNIT = 50
 """Longest repeated unit looked for, in characters or words (a sentence)."""
 
@@ -325,7 +326,9 @@ def detect(text: str, audio_seconds: float | None = None, language: str | None =
         if k == 0:
             longest = text[toks[start][1] : first_end].strip()
             repeats = (end - start) // period
-            reasons.append(f"'{_shorten(longest)}' repeated {repeats} times" + (f" (and {len(loops) - 1} more loops)" if len(loops) > 1 else ""))
+            reasons.append(
+                f"'{_shorten(longest)}' repeated {repeats} times" + (f" (and {len(loops) - 1} more loops)" if len(loops) > 1 else "")
+            )
     spans.sort()
 
     rate = None

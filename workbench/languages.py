@@ -127,7 +127,9 @@ def normalise_language(language: str | None, *, allow_auto: bool = True) -> str 
 def _auto(language, allow_auto: bool) -> None:
     """None (auto-detect) for one of :data:`AUTO`; refused when a definite language is needed."""
     if not allow_auto:
-        raise UnknownLanguageError(f"language {language!r} means auto-detect, but a definite language is needed here (scoring needs the reference's): pass yue, zh, en...")
+        raise UnknownLanguageError(
+            f"language {language!r} means auto-detect, but a definite language is needed here (scoring needs the reference's): pass yue, zh, en..."
+        )
     return None
 
 

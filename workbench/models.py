@@ -274,7 +274,9 @@ def detect_layout(path: Path) -> str:
     missing = [f for f in TRANSFORMERS_REQUIRED if not (path / f).is_file()]
     if not weights:
         if list(path.glob("*.bin")) or list(path.glob("*.pt")):
-            raise ModelFilesError(f"model folder {path} has only pickle weights (*.bin/*.pt); the workbench loads safetensors only. Convert it, or download the safetensors files.")
+            raise ModelFilesError(
+                f"model folder {path} has only pickle weights (*.bin/*.pt); the workbench loads safetensors only. Convert it, or download the safetensors files."
+            )
         missing.append("model.safetensors")
     if missing:
         raise ModelFilesError(f"model folder {path} is missing: {', '.join(missing)}")
@@ -286,8 +288,8 @@ def _hf_offline() -> bool:
 
 
 def _hf_snapshot(repo_id: str) -> Path:
-    from huggingface_hub import snapshot_download
     from huggingface_hub import constants as hf_constants
+    from huggingface_hub import snapshot_download
 
     offline = _hf_offline()
     try:

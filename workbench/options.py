@@ -140,18 +140,25 @@ class TranscriptionOptions:
             (isinstance(self.beam_size, int) and self.beam_size >= 1, f"beam_size must be a whole number >= 1; got {self.beam_size!r}"),
             (isinstance(self.batch_size, int) and self.batch_size >= 1, f"batch_size must be a whole number >= 1; got {self.batch_size!r}"),
             (0 <= float(self.temperature) <= 2, f"temperature must be between 0 and 2; got {self.temperature!r}"),
-            (0 < float(self.chunk_length_s) <= CHUNK_SECONDS, f"chunk_length_s must be in (0, {CHUNK_SECONDS:g}]; Whisper sees at most 30 s at once; got {self.chunk_length_s!r}"),
+            (
+                0 < float(self.chunk_length_s) <= CHUNK_SECONDS,
+                f"chunk_length_s must be in (0, {CHUNK_SECONDS:g}]; Whisper sees at most 30 s at once; got {self.chunk_length_s!r}",
+            ),
             (
                 self.max_new_tokens is None or 1 <= int(self.max_new_tokens) <= MAX_TARGET_TOKENS,
                 f"max_new_tokens must be between 1 and {MAX_TARGET_TOKENS}; got {self.max_new_tokens!r}",
             ),
-            (self.device == "auto" or self.device == "cpu" or self.device.startswith("cuda"), f"device must be 'auto', 'cpu' or 'cuda[:N]'; got {self.device!r}"),
+            (
+                self.device == "auto" or self.device == "cpu" or self.device.startswith("cuda"),
+                f"device must be 'auto', 'cpu' or 'cuda[:N]'; got {self.device!r}",
+            ),
             (
                 _is_number(self.temperature_increment) and 0 <= self.temperature_increment <= MAX_FALLBACK_TEMPERATURE,
                 f"temperature_increment must be between 0 (no fallback) and {MAX_FALLBACK_TEMPERATURE:g}; got {self.temperature_increment!r}",
             ),
             (
-                self.compression_ratio_threshold is None or (_is_number(self.compression_ratio_threshold) and self.compression_ratio_threshold > 0),
+                self.compression_ratio_threshold is None
+                or (_is_number(self.compression_ratio_threshold) and self.compression_ratio_threshold > 0),
                 f"compression_ratio_threshold must be a number above 0 (Whisper uses 2.4) or None for no check; got {self.compression_ratio_threshold!r}",
             ),
             (
@@ -166,7 +173,10 @@ class TranscriptionOptions:
                 self.seed is None or (isinstance(self.seed, int) and not isinstance(self.seed, bool) and 0 <= self.seed < 2**32),
                 f"seed must be a whole number from 0 to 2**32 - 1, or None for random sampling; got {self.seed!r}",
             ),
-            (isinstance(self.condition_on_previous_text, bool), f"condition_on_previous_text must be True or False; got {self.condition_on_previous_text!r}"),
+            (
+                isinstance(self.condition_on_previous_text, bool),
+                f"condition_on_previous_text must be True or False; got {self.condition_on_previous_text!r}",
+            ),
             (isinstance(self.vad_filter, bool), f"vad_filter must be True or False; got {self.vad_filter!r}"),
         ]
         for ok, message in checks:

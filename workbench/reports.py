@@ -62,7 +62,12 @@ class _FigureEmbedder:
 def _environment_meta() -> dict:
     from . import __version__
 
-    meta = {"created": datetime.now(timezone.utc).isoformat(timespec="seconds"), "workbench": __version__, "python": platform.python_version(), "platform": platform.platform()}
+    meta = {
+        "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "workbench": __version__,
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+    }
     for mod in ("numpy", "scipy", "soxr", "torch", "torchaudio", "librosa"):
         try:
             meta[mod] = __import__(mod).__version__
@@ -103,7 +108,10 @@ def write_resampling_report(df, out_dir, *, target_sr: int = SAMPLE_RATE, sweep_
     out_dir = Path(out_dir)
     csv_path = write_text(out_dir / "resampling-report.csv", df.to_csv(index=False))
     records = json.loads(df.to_json(orient="records"))
-    json_path = write_text(out_dir / "resampling-report.json", json.dumps({"rows": records, "skipped": df.attrs.get("skipped", {}), "environment": _environment_meta()}, indent=2))
+    json_path = write_text(
+        out_dir / "resampling-report.json",
+        json.dumps({"rows": records, "skipped": df.attrs.get("skipped", {}), "environment": _environment_meta()}, indent=2),
+    )
 
     embed = _FigureEmbedder()
     sweeps = sweep_results(sweep_rate, target_sr)
@@ -121,7 +129,14 @@ def write_resampling_report(df, out_dir, *, target_sr: int = SAMPLE_RATE, sweep_
             f"{0.875 * target_sr / 2:.0f} Hz, measured at the tone's true frequency. <b>x realtime</b>: seconds of audio per second of work.</p>",
         ),
         ("Quality table", table),
-        ("Sweep test: aliasing shows as mirrored lines", embed(figures.sweep_figure(sweeps, title=f"Log sweep 50 Hz–{0.95 * sweep_rate / 2000:.1f} kHz at {sweep_rate} Hz, resampled to {target_sr} Hz"))),
+        (
+            "Sweep test: aliasing shows as mirrored lines",
+            embed(
+                figures.sweep_figure(
+                    sweeps, title=f"Log sweep 50 Hz–{0.95 * sweep_rate / 2000:.1f} kHz at {sweep_rate} Hz, resampled to {target_sr} Hz"
+                )
+            ),
+        ),
         (
             f"Before and after {DEFAULT_RESAMPLER} (synthetic speech-like signal plus 9–22 kHz hiss)",
             embed(figures.before_after_figure((stress, sweep_rate), (good, target_sr), labels=("original", DEFAULT_RESAMPLER))),
@@ -130,7 +145,14 @@ def write_resampling_report(df, out_dir, *, target_sr: int = SAMPLE_RATE, sweep_
             "Before and after naive decimation: the hiss folds into the speech band",
             embed(figures.before_after_figure((stress, sweep_rate), (bad, target_sr), labels=("original", "naive_decimation"))),
         ),
-        ("Difference: naive decimation minus soxr_hq, in the speech band", embed(figures.difference_figure((good, target_sr), (bad, target_sr), title=f"naive_decimation minus {DEFAULT_RESAMPLER} (dB): red is aliased hiss"))),
+        (
+            "Difference: naive decimation minus soxr_hq, in the speech band",
+            embed(
+                figures.difference_figure(
+                    (good, target_sr), (bad, target_sr), title=f"naive_decimation minus {DEFAULT_RESAMPLER} (dB): red is aliased hiss"
+                )
+            ),
+        ),
     ]
     meta = _environment_meta()
     meta["skipped"] = df.attrs.get("skipped", {})
@@ -195,11 +217,19 @@ def _figure(fig) -> str:
     return fig.to_html(full_html=False, include_plotlyjs=False, config={"displaylogo": False, "responsive": True})
 
 
-def _table(df, *, text_columns=("text", "clip", "condition", "resampler", "kind", "choice", "findings", "decoder", "channel", "worst_resampler"), digits: int = 3) -> str:
+def _table(
+    df,
+    *,
+    text_columns=("text", "clip", "condition", "resampler", "kind", "choice", "findings", "decoder", "channel", "worst_resampler"),
+    digits: int = 3,
+) -> str:
     """A readable HTML table: rounded numbers, plain column names, text columns left-aligned, escaped."""
     if df is None or df.empty:
         return "<p class='note'>Nothing to show.</p>"
-    head = "".join(f"<th class='{'text' if c in text_columns else ''}'>{html.escape(_COLUMN_LABELS.get(c, c.replace('_', ' ')))}</th>" for c in df.columns)
+    head = "".join(
+        f"<th class='{'text' if c in text_columns else ''}'>{html.escape(_COLUMN_LABELS.get(c, c.replace('_', ' ')))}</th>"
+        for c in df.columns
+    )
     rows = []
     for rec in df.itertuples(index=False):
         cells = []
@@ -311,9 +341,17 @@ def _clip_details(diagnosis, entries_by_clip: dict, embed_spectrograms: set) -> 
             good = clip.resample(SAMPLE_RATE, diagnosis.reference)
             bad = clip.resample(SAMPLE_RATE, worst)
             body.append(f"<h3>Spectrograms: {html.escape(diagnosis.reference)} against {html.escape(worst)}</h3>")
-            body.append(_figure(figures.before_after_figure(good, bad, labels=(diagnosis.reference, worst), max_frames=SPECTROGRAM_FRAMES, max_bins=SPECTROGRAM_BINS)))
+            body.append(
+                _figure(
+                    figures.before_after_figure(
+                        good, bad, labels=(diagnosis.reference, worst), max_frames=SPECTROGRAM_FRAMES, max_bins=SPECTROGRAM_BINS
+                    )
+                )
+            )
         parts.append(
-            f"<details><summary><b>{html.escape(clip_name)}</b> — {html.escape(str(first['condition']))}, {span}{flag}</summary>\n" + "\n".join(body) + "</details>"
+            f"<details><summary><b>{html.escape(clip_name)}</b> — {html.escape(str(first['condition']))}, {span}{flag}</summary>\n"
+            + "\n".join(body)
+            + "</details>"
         )
     return "\n".join(parts)
 
@@ -344,7 +382,18 @@ def write_diagnosis_report(diagnosis, out_dir, *, entries=None, name: str | None
 
     out_dir = Path(out_dir)
     entries = list(entries or [])
-    about = describe_data(entries) if entries else {"title": "Resampling diagnosis", "slug": "speech", "clips": len(diagnosis.runs["clip"].unique()) if not diagnosis.runs.empty else 0, "recordings": 0, "kind": "unknown", "languages": []}
+    about = (
+        describe_data(entries)
+        if entries
+        else {
+            "title": "Resampling diagnosis",
+            "slug": "speech",
+            "clips": len(diagnosis.runs["clip"].unique()) if not diagnosis.runs.empty else 0,
+            "recordings": 0,
+            "kind": "unknown",
+            "languages": [],
+        }
+    )
     name = name or f"{about['slug']}-diagnosis"
     write_text(out_dir / f"{name}-runs.csv", diagnosis.runs.to_csv(index=False))
     summary = diagnosis.summary()
@@ -386,13 +435,19 @@ def write_diagnosis_report(diagnosis, out_dir, *, entries=None, name: str | None
         sections.append(
             (
                 "What often gets blamed on the operating system",
-                f"<p class='note'>One file ({html.escape(diagnosis.audio_path_clip or '')}) decoded by every decoder available here and down-mixed three ways, "
+                f"<p class='note'>One file ({html.escape(diagnosis.audio_path_clip or '')}) decoded by every decoder available here (channels averaged), and by the first of them with each channel alone, "
                 f"then resampled with {html.escape(diagnosis.reference)}, on one machine. Differences between rows are what a different machine's "
                 "default decoder or channel handling would produce; they have nothing to do with the operating system itself.</p>"
                 + _table(diagnosis.audio_path),
             )
         )
-    sections.append(("Clip by clip", "<p class='note'>Click a clip to see every run's transcript aligned with the reference; colours mark the cause of each difference.</p>" + _clip_details(diagnosis, by_clip, set(mattered) & set(by_clip))))
+    sections.append(
+        (
+            "Clip by clip",
+            "<p class='note'>Click a clip to see every run's transcript aligned with the reference; colours mark the cause of each difference.</p>"
+            + _clip_details(diagnosis, by_clip, set(mattered) & set(by_clip)),
+        )
+    )
     sections.append(("How this was measured", _settings_list(diagnosis, about)))
     body = "\n".join(f"<h2>{html.escape(h)}</h2>\n{frag}" if h else frag for h, frag in sections)
     page = (
@@ -432,7 +487,9 @@ def load_demo_data(data=None, *, language: str | None = None):
             if (path / candidate).is_file():
                 return read_manifest(path / candidate)
         if not language:
-            raise ManifestError(f"{path} has no manifest.csv; to read its audio files with same-named .txt references, say their language (--language yue)")
+            raise ManifestError(
+                f"{path} has no manifest.csv; to read its audio files with same-named .txt references, say their language (--language yue)"
+            )
         dataset = import_folder(path, language)
         return dataset.entries
     raise ManifestError(f"{path}: no such manifest or folder; pass a manifest (CSV, TSV or JSONL) or a folder of clips")
@@ -518,7 +575,11 @@ def run_demo(
     resamplers = tuple(resamplers or (QUICK_RESAMPLERS if quick else DIAGNOSIS_RESAMPLERS))
     if quick:
         first = next((e.meta.get("recording") for e in entries if e.meta.get("recording")), None)
-        entries = [e for e in entries if (first is None or e.meta.get("recording") == first) and (e.meta.get("condition") in QUICK_CONDITIONS or first is None)][:3]
+        entries = [
+            e
+            for e in entries
+            if (first is None or e.meta.get("recording") == first) and (e.meta.get("condition") in QUICK_CONDITIONS or first is None)
+        ][:3]
     diagnosis = diagnose(entries, resamplers, model=model, engine=engine, progress=progress)
     path = write_diagnosis_report(diagnosis, out_dir, entries=entries)
     return diagnosis, path

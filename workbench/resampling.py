@@ -270,11 +270,29 @@ RESAMPLERS: dict[str, Resampler] = {
             _scipy_poly,
             packages=("scipy",),
         ),
-        Resampler("ffmpeg_swr", "the ffmpeg binary with -ar 16000 and its default swr resampler", "common", "ffmpeg", _ffmpeg(None), _ffmpeg_available),
         Resampler(
-            "ffmpeg_soxr", "the ffmpeg binary with -af aresample=resampler=soxr", "quality", "ffmpeg", _ffmpeg("soxr"), _ffmpeg_soxr_available
+            "ffmpeg_swr",
+            "the ffmpeg binary with -ar 16000 and its default swr resampler",
+            "common",
+            "ffmpeg",
+            _ffmpeg(None),
+            _ffmpeg_available,
         ),
-        Resampler("naive_decimation", "BAD (teaching): keep every n-th sample, no filter; everything above the new Nyquist aliases", "bad", "numpy", _naive),
+        Resampler(
+            "ffmpeg_soxr",
+            "the ffmpeg binary with -af aresample=resampler=soxr",
+            "quality",
+            "ffmpeg",
+            _ffmpeg("soxr"),
+            _ffmpeg_soxr_available,
+        ),
+        Resampler(
+            "naive_decimation",
+            "BAD (teaching): keep every n-th sample, no filter; everything above the new Nyquist aliases",
+            "bad",
+            "numpy",
+            _naive,
+        ),
         Resampler("linear", "BAD (teaching): linear interpolation between samples, no filter", "bad", "numpy", _linear),
         Resampler(
             "mislabelled",
@@ -385,7 +403,9 @@ class ResamplerQuality:
         return asdict(self)
 
 
-def alias_energy_db(method: str, orig_sr: int, target_sr: int = SAMPLE_RATE, *, signal: str = "noise", duration: float = MEASURE_SECONDS) -> float:
+def alias_energy_db(
+    method: str, orig_sr: int, target_sr: int = SAMPLE_RATE, *, signal: str = "noise", duration: float = MEASURE_SECONDS
+) -> float:
     """Energy a resampler lets through from a signal that lies wholly above the new Nyquist.
 
     The test signal (band-limited ``"noise"`` or a log ``"sweep"``) spans
@@ -450,7 +470,9 @@ def time_resampler(method: str, orig_sr: int, target_sr: int = SAMPLE_RATE, *, s
     return best
 
 
-def measure_resampler(method: str, orig_sr: int, target_sr: int = SAMPLE_RATE, *, timing_seconds: float = TIMING_SECONDS) -> ResamplerQuality:
+def measure_resampler(
+    method: str, orig_sr: int, target_sr: int = SAMPLE_RATE, *, timing_seconds: float = TIMING_SECONDS
+) -> ResamplerQuality:
     """All quality figures for one method and rate pair."""
     down = target_sr < orig_sr
     gains = passband_gains_db(method, orig_sr, target_sr)

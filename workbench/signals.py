@@ -20,7 +20,9 @@ def tone(freq: float, *, sr: int, duration: float = 1.0, amplitude: float = DEFA
     return (amplitude * np.sin(2 * np.pi * freq * t + phase)).astype(np.float32)
 
 
-def log_sweep(*, sr: int, duration: float = 4.0, f0: float = 50.0, f1: float | None = None, amplitude: float = DEFAULT_AMPLITUDE) -> np.ndarray:
+def log_sweep(
+    *, sr: int, duration: float = 4.0, f0: float = 50.0, f1: float | None = None, amplitude: float = DEFAULT_AMPLITUDE
+) -> np.ndarray:
     """Exponential (log) sine sweep from ``f0`` to ``f1`` Hz, faded at both ends.
 
     ``f1`` defaults to 95 % of the Nyquist frequency. On a spectrogram a

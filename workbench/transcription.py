@@ -413,7 +413,9 @@ def _language_fallback(opts: TranscriptionOptions, model_name: str, supported: s
         warnings.warn(note, TranscriptionWarning, stacklevel=4)  # the caller of transcribe / transcribe_batch
         fallbacks.append(note)
         return opts.with_(language=CANTONESE_FALLBACK)
-    raise LanguageNotSupportedError(f"model {model_name!r} has no token for language {wanted!r} ({language_name(wanted)}); it supports: {', '.join(sorted(supported))}")
+    raise LanguageNotSupportedError(
+        f"model {model_name!r} has no token for language {wanted!r} ({language_name(wanted)}); it supports: {', '.join(sorted(supported))}"
+    )
 
 
 def _run_with_memory_recovery(loaded, ref, engine, samples, opts, device, precision, fallbacks, progress):

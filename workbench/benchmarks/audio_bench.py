@@ -66,7 +66,11 @@ def bench_audio(*, quick: bool = False, out=None, progress: bool = True) -> dict
     result: dict = {
         "suite": "audio",
         "quick": quick,
-        "machine": {"platform": platform.platform(), "processor": platform.processor() or platform.machine(), "python": platform.python_version()},
+        "machine": {
+            "platform": platform.platform(),
+            "processor": platform.processor() or platform.machine(),
+            "python": platform.python_version(),
+        },
     }
     steps = tqdm(total=4, desc="bench audio", disable=not progress)
 
@@ -133,17 +137,25 @@ def format_audio_bench(result: dict) -> str:
     def verdict(ok):
         return "meets target" if ok else "MISSES target"
 
-    lines = [f"audio benchmark{' (quick mode: not comparable to the targets)' if result['quick'] else ''} on {result['machine']['platform']}"]
+    lines = [
+        f"audio benchmark{' (quick mode: not comparable to the targets)' if result['quick'] else ''} on {result['machine']['platform']}"
+    ]
     ld = result["load"]
-    lines.append(f"load  {ld['input']}: {ld['seconds_mean_mix']:.3f} s mean-mixed, {ld['seconds_all_channels']:.3f} s all channels ({ld['decoder']}); target < {ld['target_seconds']} s: {verdict(ld['met'])}")
+    lines.append(
+        f"load  {ld['input']}: {ld['seconds_mean_mix']:.3f} s mean-mixed, {ld['seconds_all_channels']:.3f} s all channels ({ld['decoder']}); target < {ld['target_seconds']} s: {verdict(ld['met'])}"
+    )
     rs = result["resample"]
     lines.append(f"resample  {rs['input']} (x real time, best of {REPEATS}):")
     for name, row in sorted(rs["methods"].items(), key=lambda kv: -(kv[1]["realtime_factor"] or 0)):
         mark = "  <- default" if name == rs["default"] else ""
         lines.append(f"  {name:<24} {row['realtime_factor']:>10.0f}x  {1000 * row['seconds']:>8.1f} ms{mark}")
-    lines.append(f"  default {rs['default']}: {rs['default_realtime_factor']:.0f}x; target >= {rs['target_realtime_factor']:.0f}x: {verdict(rs['met'])}")
+    lines.append(
+        f"  default {rs['default']}: {rs['default_realtime_factor']:.0f}x; target >= {rs['target_realtime_factor']:.0f}x: {verdict(rs['met'])}"
+    )
     fg = result["figure"]
-    lines.append(f"figure  before/after spectrograms, {fg['input']}: {fg['seconds']:.3f} s; target < {fg['target_seconds']} s: {verdict(fg['met'])}")
+    lines.append(
+        f"figure  before/after spectrograms, {fg['input']}: {fg['seconds']:.3f} s; target < {fg['target_seconds']} s: {verdict(fg['met'])}"
+    )
     pn = result.get("panel")
     if pn:
         lines.append(

@@ -62,7 +62,16 @@ def _run_child(code: str, *args) -> dict:
     return json.loads(proc.stdout.strip().splitlines()[-1])
 
 
-def bench_engines(files, *, language: str = "en", beam_size: int = ENGINES_BEAM_SIZE, repeats: int = REPEATS, quick: bool = False, out=None, progress: bool = True) -> dict:
+def bench_engines(
+    files,
+    *,
+    language: str = "en",
+    beam_size: int = ENGINES_BEAM_SIZE,
+    repeats: int = REPEATS,
+    quick: bool = False,
+    out=None,
+    progress: bool = True,
+) -> dict:
     """Raw library calls vs the workbench's engines, on the same clips, in one process.
 
     Measures, with the embedded model on the CPU: the raw ``transformers``
@@ -95,17 +104,33 @@ def bench_engines(files, *, language: str = "en", beam_size: int = ENGINES_BEAM_
 
     model = AutoModelForSpeechSeq2Seq.from_pretrained(str(hf_dir), dtype=torch.float32, low_cpu_mem_usage=True, use_safetensors=True)
     processor = AutoProcessor.from_pretrained(str(hf_dir))
-    pipe = pipeline("automatic-speech-recognition", model=model, tokenizer=processor.tokenizer, feature_extractor=processor.feature_extractor, dtype=torch.float32, device="cpu")
+    pipe = pipeline(
+        "automatic-speech-recognition",
+        model=model,
+        tokenizer=processor.tokenizer,
+        feature_extractor=processor.feature_extractor,
+        dtype=torch.float32,
+        device="cpu",
+    )
     gen = {"language": language, "task": "transcribe", "num_beams": beam_size}
     raw_tf = best(lambda: [pipe({"raw": c, "sampling_rate": SAMPLE_RATE}, return_timestamps=True, generate_kwargs=gen) for c in clips])
     steps.update()
-    wb_tf = best(lambda: [transcribe((c, SAMPLE_RATE), engine="transformers", language=language, beam_size=beam_size, dtype="float32") for c in clips])
+    wb_tf = best(
+        lambda: [
+            transcribe((c, SAMPLE_RATE), engine="transformers", language=language, beam_size=beam_size, dtype="float32") for c in clips
+        ]
+    )
     clear_engines()
     steps.update()
     fw = WhisperModel(str(ct2_dir), device="cpu", compute_type="int8")
     raw_fw = best(lambda: [list(fw.transcribe(c, language=language, beam_size=beam_size, temperature=0.0)[0]) for c in clips])
     steps.update()
-    wb_fw = best(lambda: [transcribe((c, SAMPLE_RATE), engine="faster-whisper", language=language, beam_size=beam_size, compute_type="int8") for c in clips])
+    wb_fw = best(
+        lambda: [
+            transcribe((c, SAMPLE_RATE), engine="faster-whisper", language=language, beam_size=beam_size, compute_type="int8")
+            for c in clips
+        ]
+    )
     clear_engines()
     steps.update()
 
@@ -113,7 +138,9 @@ def bench_engines(files, *, language: str = "en", beam_size: int = ENGINES_BEAM_
     steps.update()
 
     minutes = 1 if quick else LONG_MINUTES
-    long_clip = np.tile(np.concatenate(clips), int(np.ceil(minutes * 60 * SAMPLE_RATE / sum(map(len, clips)))))[: minutes * 60 * SAMPLE_RATE]
+    long_clip = np.tile(np.concatenate(clips), int(np.ceil(minutes * 60 * SAMPLE_RATE / sum(map(len, clips)))))[
+        : minutes * 60 * SAMPLE_RATE
+    ]
     with tempfile.TemporaryDirectory() as tmp:
         np.save(f"{tmp}/long.npy", long_clip.astype(np.float32))
         long = {e: _run_child(_CHILD_LONG, f"{tmp}/long.npy", e, 1) for e in ("faster-whisper", "transformers")}
@@ -126,12 +153,30 @@ def bench_engines(files, *, language: str = "en", beam_size: int = ENGINES_BEAM_
     result = {
         "suite": "engines",
         "quick": quick,
-        "machine": {"platform": platform.platform(), "processor": platform.processor() or platform.machine(), "threads": torch.get_num_threads()},
+        "machine": {
+            "platform": platform.platform(),
+            "processor": platform.processor() or platform.machine(),
+            "threads": torch.get_num_threads(),
+        },
         "clips": [str(f) for f in files],
         "audio_seconds": audio_s,
         "beam_size": beam_size,
-        "transformers": {"raw_s": raw_tf, "workbench_s": wb_tf, "raw_rtf": rtf(raw_tf), "workbench_rtf": rtf(wb_tf), "overhead": wb_tf / raw_tf - 1, "dtype": "float32"},
-        "faster_whisper": {"raw_s": raw_fw, "workbench_s": wb_fw, "raw_rtf": rtf(raw_fw), "workbench_rtf": rtf(wb_fw), "overhead": wb_fw / raw_fw - 1, "compute_type": "int8"},
+        "transformers": {
+            "raw_s": raw_tf,
+            "workbench_s": wb_tf,
+            "raw_rtf": rtf(raw_tf),
+            "workbench_rtf": rtf(wb_tf),
+            "overhead": wb_tf / raw_tf - 1,
+            "dtype": "float32",
+        },
+        "faster_whisper": {
+            "raw_s": raw_fw,
+            "workbench_s": wb_fw,
+            "raw_rtf": rtf(raw_fw),
+            "workbench_rtf": rtf(wb_fw),
+            "overhead": wb_fw / raw_fw - 1,
+            "compute_type": "int8",
+        },
         "speedup_fw_int8_vs_tf_fp32": raw_tf / raw_fw,
         "reload": reload,
         "long_file": {"minutes": minutes, **long},
@@ -141,7 +186,10 @@ def bench_engines(files, *, language: str = "en", beam_size: int = ENGINES_BEAM_
         "faster_whisper_overhead": {"target": f"<= {TARGET_OVERHEAD:.0%}", "met": result["faster_whisper"]["overhead"] <= TARGET_OVERHEAD},
         "fw_speedup": {"target": f">= {TARGET_FW_SPEEDUP}x", "met": result["speedup_fw_int8_vs_tf_fp32"] >= TARGET_FW_SPEEDUP},
         "reload": {"target": f"< {TARGET_RELOAD_SECONDS} s", "met": all(r["total_s"] < TARGET_RELOAD_SECONDS for r in reload.values())},
-        "peak_memory": {"target": f"< {TARGET_PEAK_GB} GB for {LONG_MINUTES} min", "met": all(v["peak_rss_bytes"] < TARGET_PEAK_GB * 1e9 for v in long.values())},
+        "peak_memory": {
+            "target": f"< {TARGET_PEAK_GB} GB for {LONG_MINUTES} min",
+            "met": all(v["peak_rss_bytes"] < TARGET_PEAK_GB * 1e9 for v in long.values()),
+        },
     }
     if out:
         from ..io import write_text
@@ -157,16 +205,26 @@ def format_engines_bench(r: dict) -> str:
     def ok(key):
         return "meets target" if t[key]["met"] else "MISSES target"
 
-    lines = [f"engines benchmark{' (quick mode)' if r['quick'] else ''}: {r['audio_seconds']:.1f} s of audio, beam {r['beam_size']}, CPU, {r['machine']['threads']} threads"]
+    lines = [
+        f"engines benchmark{' (quick mode)' if r['quick'] else ''}: {r['audio_seconds']:.1f} s of audio, beam {r['beam_size']}, CPU, {r['machine']['threads']} threads"
+    ]
     for name, key in (("transformers float32", "transformers"), ("faster-whisper int8", "faster_whisper")):
         e = r[key]
-        lines.append(f"  {name:<21} raw {e['raw_rtf']:.3f} RTF   workbench {e['workbench_rtf']:.3f} RTF   overhead {e['overhead']:+.1%} ({ok(key + '_overhead')})")
-    lines.append(f"  faster-whisper int8 vs transformers float32: {r['speedup_fw_int8_vs_tf_fp32']:.2f}x faster ({ok('fw_speedup')}, target {t['fw_speedup']['target']})")
+        lines.append(
+            f"  {name:<21} raw {e['raw_rtf']:.3f} RTF   workbench {e['workbench_rtf']:.3f} RTF   overhead {e['overhead']:+.1%} ({ok(key + '_overhead')})"
+        )
+    lines.append(
+        f"  faster-whisper int8 vs transformers float32: {r['speedup_fw_int8_vs_tf_fp32']:.2f}x faster ({ok('fw_speedup')}, target {t['fw_speedup']['target']})"
+    )
     for e, v in r["reload"].items():
-        lines.append(f"  second load of the embedded model, {e}: {v['total_s']:.2f} s (plus {v['import_s']:.2f} s importing the libraries, once per process)")
+        lines.append(
+            f"  second load of the embedded model, {e}: {v['total_s']:.2f} s (plus {v['import_s']:.2f} s importing the libraries, once per process)"
+        )
     lines.append(f"    {ok('reload')} ({t['reload']['target']})")
     for e, v in r["long_file"].items():
         if isinstance(v, dict):
-            lines.append(f"  {r['long_file']['minutes']}-minute file, {e} ({v['precision']}, beam 1): {v['seconds']:.0f} s, RTF {v['seconds'] / v['audio_s']:.3f}, peak RSS {v['peak_rss_bytes'] / 1e9:.2f} GB")
+            lines.append(
+                f"  {r['long_file']['minutes']}-minute file, {e} ({v['precision']}, beam 1): {v['seconds']:.0f} s, RTF {v['seconds'] / v['audio_s']:.3f}, peak RSS {v['peak_rss_bytes'] / 1e9:.2f} GB"
+            )
     lines.append(f"    {ok('peak_memory')} ({t['peak_memory']['target']})")
     return "\n".join(lines)

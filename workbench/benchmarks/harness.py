@@ -78,7 +78,14 @@ def _measure(function: str, spec: dict, isolate: bool) -> dict:
     if not isolate:
         return getattr(measure, function)(spec)
     env = {**os.environ, "HF_HUB_OFFLINE": os.environ.get("HF_HUB_OFFLINE", "1"), "TQDM_DISABLE": "1"}
-    proc = subprocess.run([sys.executable, "-c", _CHILD_CALL, function, json.dumps(spec)], capture_output=True, text=True, env=env, timeout=CHILD_TIMEOUT_S, check=False)
+    proc = subprocess.run(
+        [sys.executable, "-c", _CHILD_CALL, function, json.dumps(spec)],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=CHILD_TIMEOUT_S,
+        check=False,
+    )
     lines = [line for line in proc.stdout.splitlines() if line.startswith(_CHILD_MARK)]
     if proc.returncode != 0 or not lines:
         tail = proc.stderr.strip().splitlines()[-1] if proc.stderr.strip() else f"exit status {proc.returncode}"
@@ -176,7 +183,11 @@ def bench_harness(
         for engine in engines:
             precisions = (_default_precision(engine, device),) if quick else PRECISIONS[kind][engine]
             if "matrix" in sections:
-                plans += [("measure_configuration", {**base, "engine": engine, "precision": p, "device": device, "batch_size": b}) for p in precisions for b in (1, batch)]
+                plans += [
+                    ("measure_configuration", {**base, "engine": engine, "precision": p, "device": device, "batch_size": b})
+                    for p in precisions
+                    for b in (1, batch)
+                ]
             default = {**base, "engine": engine, "precision": _default_precision(engine, device), "device": device}
             if "batch" in sections:
                 plans.append(("measure_batch_vs_loop", {**default, "batch_size": batch, "repeats": 1 if quick else BATCH_REPEATS}))
@@ -186,7 +197,18 @@ def bench_harness(
             if "variants" in sections and kind == "cpu":
                 repeats = 1 if quick else VARIANT_REPEATS
                 plans += [
-                    ("measure_batch_vs_loop", {**base, "device": device, "batch_size": batch, "repeats": repeats, "max_new_tokens": SEED_MAX_NEW_TOKENS, **v, "variant": True})
+                    (
+                        "measure_batch_vs_loop",
+                        {
+                            **base,
+                            "device": device,
+                            "batch_size": batch,
+                            "repeats": repeats,
+                            "max_new_tokens": SEED_MAX_NEW_TOKENS,
+                            **v,
+                            "variant": True,
+                        },
+                    )
                     for v in BATCH_VARIANTS
                     if v["engine"] == engine
                 ]
@@ -196,8 +218,20 @@ def bench_harness(
         "suite": SUITE,
         "quick": quick,
         "started": started.isoformat(timespec="seconds"),
-        "machine": {"label": label or machine_label(devices[-1]), "platform": platform.platform(), "processor": platform.processor() or platform.machine(), "cores": _cores()},
-        "settings": {"beam_size": beam_size, "timestamps": timestamps, "clips": [[Path(p).name, lang] for p, lang in clips], "batch_size": batch, "isolated": isolate, "model": "embedded (Whisper base)"},
+        "machine": {
+            "label": label or machine_label(devices[-1]),
+            "platform": platform.platform(),
+            "processor": platform.processor() or platform.machine(),
+            "cores": _cores(),
+        },
+        "settings": {
+            "beam_size": beam_size,
+            "timestamps": timestamps,
+            "clips": [[Path(p).name, lang] for p, lang in clips],
+            "batch_size": batch,
+            "isolated": isolate,
+            "model": "embedded (Whisper base)",
+        },
         "environment": run_doctor().to_dict(),
         "sections": sorted(sections, key=SECTIONS.index),
         "matrix": [],
@@ -210,11 +244,17 @@ def bench_harness(
     for function, spec in bar:
         bar.set_postfix_str(f"{function.removeprefix('measure_')} {spec['engine']} {spec['precision']} {spec['device']}")
         row = _measure(function, spec, isolate)
-        section = "variants" if spec.get("variant") else {"measure_configuration": "matrix", "measure_batch_vs_loop": "batch", "measure_stability": "stability"}[function]
+        section = (
+            "variants"
+            if spec.get("variant")
+            else {"measure_configuration": "matrix", "measure_batch_vs_loop": "batch", "measure_stability": "stability"}[function]
+        )
         result[section].append(row)
     bar.close()
     if random_large_v3:
-        result["random_large_v3"] = [bench_random_large_v3(layers=large_v3_layers, device=d, quick=quick, progress=progress) for d in devices]
+        result["random_large_v3"] = [
+            bench_random_large_v3(layers=large_v3_layers, device=d, quick=quick, progress=progress) for d in devices
+        ]
     result["load_average"] = {"start": load, "end": _load_average()}
     result["seconds"] = (datetime.now(UTC) - started).total_seconds()
     result["targets"] = _harness_targets(result)
@@ -235,9 +275,17 @@ def _load_average():
 def _harness_targets(result: dict) -> dict:
     targets = {}
     for row in result["batch"]:
-        targets[f"batch speed-up, {row['engine']} {row['precision']} {row['device']}"] = {"target": f">= {TARGET_BATCH_SPEEDUP}x", "value": row["speedup"], "met": row["met"]}
+        targets[f"batch speed-up, {row['engine']} {row['precision']} {row['device']}"] = {
+            "target": f">= {TARGET_BATCH_SPEEDUP}x",
+            "value": row["speedup"],
+            "met": row["met"],
+        }
     for row in result["stability"]:
         where = f"{row['engine']} {row['precision']} {row['device']}, {row['files']} files"
         targets[f"latency drift, {where}"] = {"target": f"within +/-{TARGET_DRIFT:.0%}", "value": row["drift"], "met": row["drift_met"]}
-        targets[f"memory growth, {where}"] = {"target": f"< {TARGET_MEMORY_GROWTH_MB:g} MB", "value": row["memory_growth_bytes"], "met": row["memory_met"]}
+        targets[f"memory growth, {where}"] = {
+            "target": f"< {TARGET_MEMORY_GROWTH_MB:g} MB",
+            "value": row["memory_growth_bytes"],
+            "met": row["memory_met"],
+        }
     return targets

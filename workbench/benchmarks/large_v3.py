@@ -121,7 +121,14 @@ def decode_fixed_tokens(model, features, new_tokens: int):
 
 
 def bench_random_large_v3(
-    *, layers: int | None = None, device: str | None = None, dtype: str | None = None, batch_sizes=LARGE_V3_BATCH_SIZES, new_tokens: int | None = None, quick: bool = False, progress: bool = True
+    *,
+    layers: int | None = None,
+    device: str | None = None,
+    dtype: str | None = None,
+    batch_sizes=LARGE_V3_BATCH_SIZES,
+    new_tokens: int | None = None,
+    quick: bool = False,
+    progress: bool = True,
 ) -> dict:
     """Throughput and memory of large-v3's architecture with random weights (:data:`RANDOM_LARGE_V3_LABEL`).
 
@@ -222,7 +229,9 @@ def bench_random_large_v3(
 def format_random_large_v3(r: dict) -> str:
     """One line per batch size, each saying that this is not a transcription."""
     arch = r["architecture"]
-    lines = [f"{r['label']}: {arch['encoder_layers']}+{arch['decoder_layers']} layers, {r['parameters'] / 1e9:.2f} B parameters, {r['dtype']} on {r['device']}, built in {r['build_s']:.1f} s"]
+    lines = [
+        f"{r['label']}: {arch['encoder_layers']}+{arch['decoder_layers']} layers, {r['parameters'] / 1e9:.2f} B parameters, {r['dtype']} on {r['device']}, built in {r['build_s']:.1f} s"
+    ]
     for b in r["runs"]:
         mem = f"peak GPU {b['peak_gpu_bytes'] / 1e9:.2f} GB" if b["peak_gpu_bytes"] else f"peak RSS {b['peak_rss_bytes'] / 1e9:.2f} GB"
         lines.append(

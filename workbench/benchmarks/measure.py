@@ -85,7 +85,6 @@ def memory_growth(rss, after: int = DRIFT_WINDOW) -> int:
     return values[-1] - values[after - 1]
 
 
-
 def batch_speedup(loop_seconds, batch_seconds) -> float:
     """Per-file loop time over batch time, each the best of its repeats (the least disturbed run)."""
     return min(loop_seconds) / min(batch_seconds)
@@ -113,7 +112,14 @@ def _options(spec: dict) -> dict:
     """Keyword options of :func:`~workbench.transcribe` for a configuration."""
     precision = {"dtype": spec["precision"]} if spec["engine"] == "transformers" else {"compute_type": spec["precision"]}
     cap = {"max_new_tokens": spec["max_new_tokens"]} if spec.get("max_new_tokens") else {}
-    return {"device": spec["device"], "beam_size": spec["beam_size"], "timestamps": spec["timestamps"], "language_fallback": True, **precision, **cap}
+    return {
+        "device": spec["device"],
+        "beam_size": spec["beam_size"],
+        "timestamps": spec["timestamps"],
+        "language_fallback": True,
+        **precision,
+        **cap,
+    }
 
 
 def _run_clips(spec: dict, clips, batch_size: int) -> list:
@@ -127,7 +133,9 @@ def _run_clips(spec: dict, clips, batch_size: int) -> list:
         warnings.simplefilter("ignore", TranscriptionWarning)  # yue -> zh on a model without <|yue|>: recorded, expected
         if batch_size == 1:
             return [transcribe(path, engine=spec["engine"], language=lang, **_options(spec)) for path, lang in clips]
-        return transcribe_batch([p for p, _ in clips], engine=spec["engine"], languages=[lang for _, lang in clips], batch_size=batch_size, **_options(spec))
+        return transcribe_batch(
+            [p for p, _ in clips], engine=spec["engine"], languages=[lang for _, lang in clips], batch_size=batch_size, **_options(spec)
+        )
 
 
 def _load_fresh(spec: dict) -> tuple[object, float]:

@@ -104,7 +104,9 @@ def _nvidia_smi_used_bytes(index: int) -> int | None:
     exe = shutil.which("nvidia-smi")
     if exe is None:
         return None
-    proc = subprocess.run([exe, "--query-gpu=memory.used", "--format=csv,noheader,nounits", "-i", str(index)], capture_output=True, text=True, check=False)
+    proc = subprocess.run(
+        [exe, "--query-gpu=memory.used", "--format=csv,noheader,nounits", "-i", str(index)], capture_output=True, text=True, check=False
+    )
     try:
         return int(float(proc.stdout.strip().splitlines()[0])) * 2**20  # MiB
     except (ValueError, IndexError):

@@ -62,26 +62,50 @@ def harness_figure(result: dict):
     import plotly.graph_objects as go
     from plotly.subplots import make_subplots
 
-    titles = ("Throughput (audio seconds per wall second)", "Peak memory (GB)", "Batch vs per-file loop (speed-up)", "Stability: latency per file (s)")
+    titles = (
+        "Throughput (audio seconds per wall second)",
+        "Peak memory (GB)",
+        "Batch vs per-file loop (speed-up)",
+        "Stability: latency per file (s)",
+    )
     fig = make_subplots(rows=2, cols=2, subplot_titles=titles, vertical_spacing=0.22, horizontal_spacing=0.1)
     rows = result.get("matrix", [])
     labels = [config_label(r) for r in rows]
-    fig.add_trace(go.Bar(x=labels, y=[r["throughput"] for r in rows], name="throughput", text=[f"{r['throughput']:.1f}x" for r in rows], showlegend=False), row=1, col=1)
+    fig.add_trace(
+        go.Bar(
+            x=labels, y=[r["throughput"] for r in rows], name="throughput", text=[f"{r['throughput']:.1f}x" for r in rows], showlegend=False
+        ),
+        row=1,
+        col=1,
+    )
     fig.add_trace(go.Bar(x=labels, y=[r["peak_rss_bytes"] / 1e9 for r in rows], name="peak RSS"), row=1, col=2)
     if any(r.get("peak_gpu_bytes") for r in rows):
         fig.add_trace(go.Bar(x=labels, y=[(r.get("peak_gpu_bytes") or 0) / 1e9 for r in rows], name="peak GPU memory"), row=1, col=2)
     batch = result.get("batch", []) + result.get("variants", [])
     if batch:
-        names = [f"{r['engine']} {r['precision']} {r['device']}, beam {r['beam_size']}, {r['timestamps']}, batch {r['batch_size']}" for r in batch]
-        fig.add_trace(go.Bar(x=names, y=[r["speedup"] for r in batch], text=[f"{r['speedup']:.2f}x" for r in batch], showlegend=False), row=2, col=1)
+        names = [
+            f"{r['engine']} {r['precision']} {r['device']}, beam {r['beam_size']}, {r['timestamps']}, batch {r['batch_size']}"
+            for r in batch
+        ]
+        fig.add_trace(
+            go.Bar(x=names, y=[r["speedup"] for r in batch], text=[f"{r['speedup']:.2f}x" for r in batch], showlegend=False), row=2, col=1
+        )
         fig.add_hline(y=TARGET_BATCH_SPEEDUP, line_dash="dash", annotation_text=f"target {TARGET_BATCH_SPEEDUP}x", row=2, col=1)
     for r in result.get("stability", []):
-        fig.add_trace(go.Scatter(y=r["latencies_s"], mode="lines+markers", name=f"{r['engine']} latency (drift {r['drift']:+.1%})"), row=2, col=2)
+        fig.add_trace(
+            go.Scatter(y=r["latencies_s"], mode="lines+markers", name=f"{r['engine']} latency (drift {r['drift']:+.1%})"), row=2, col=2
+        )
     for r in result.get("random_large_v3", []):
         for b in r["runs"]:
-            fig.add_trace(go.Bar(x=[f"{r['label']}, {r['device']}, batch {b['batch_size']}"], y=[b["throughput"]], name=r["label"], showlegend=False), row=1, col=1)
+            fig.add_trace(
+                go.Bar(x=[f"{r['label']}, {r['device']}, batch {b['batch_size']}"], y=[b["throughput"]], name=r["label"], showlegend=False),
+                row=1,
+                col=1,
+            )
     quick = " (quick mode: a smoke test)" if result.get("quick") else ""
-    fig.update_layout(title=f"Whisper Workbench harness on {result['machine']['label']}, {result['started'][:10]}{quick}", height=900, barmode="group")
+    fig.update_layout(
+        title=f"Whisper Workbench harness on {result['machine']['label']}, {result['started'][:10]}{quick}", height=900, barmode="group"
+    )
     return fig
 
 
@@ -90,13 +114,33 @@ def compare_machines_figure(results):
     import plotly.graph_objects as go
     from plotly.subplots import make_subplots
 
-    fig = make_subplots(rows=1, cols=2, subplot_titles=("Throughput (audio seconds per wall second)", "Batch vs per-file loop (speed-up)"), horizontal_spacing=0.1)
+    fig = make_subplots(
+        rows=1,
+        cols=2,
+        subplot_titles=("Throughput (audio seconds per wall second)", "Batch vs per-file loop (speed-up)"),
+        horizontal_spacing=0.1,
+    )
     for r in results:
         name = f"{r['machine']['label']} {r['started'][:10]}{' quick' if r.get('quick') else ''}"
         rows = r.get("matrix", [])
-        fig.add_trace(go.Bar(x=[config_label(x) for x in rows], y=[x["throughput"] for x in rows], name=name, legendgroup=name), row=1, col=1)
+        fig.add_trace(
+            go.Bar(x=[config_label(x) for x in rows], y=[x["throughput"] for x in rows], name=name, legendgroup=name), row=1, col=1
+        )
         batch = r.get("batch", []) + r.get("variants", [])
-        fig.add_trace(go.Bar(x=[f"{x['engine']} {x['precision']} {x['device']}, beam {x['beam_size']}, {x['timestamps']}, batch {x['batch_size']}" for x in batch], y=[x["speedup"] for x in batch], name=name, legendgroup=name, showlegend=False), row=1, col=2)
+        fig.add_trace(
+            go.Bar(
+                x=[
+                    f"{x['engine']} {x['precision']} {x['device']}, beam {x['beam_size']}, {x['timestamps']}, batch {x['batch_size']}"
+                    for x in batch
+                ],
+                y=[x["speedup"] for x in batch],
+                name=name,
+                legendgroup=name,
+                showlegend=False,
+            ),
+            row=1,
+            col=2,
+        )
     fig.add_hline(y=TARGET_BATCH_SPEEDUP, line_dash="dash", annotation_text=f"target {TARGET_BATCH_SPEEDUP}x", row=1, col=2)
     fig.update_layout(title="Whisper Workbench harness: machines compared", barmode="group", height=550)
     return fig
@@ -117,7 +161,9 @@ def format_harness(result: dict) -> str:
         f"harness{quick} on {result['machine']['label']} ({result['machine']['platform']}), embedded Whisper base, beam {s['beam_size']}, timestamps {s['timestamps']}, {len(s['clips'])} clips",
     ]
     if result["matrix"]:
-        lines.append(f"{'configuration':<44} {'load s':>7} {'RTF':>7} {'x real time':>11} {'peak RSS GB':>11} {'peak GPU GB':>11} {'CPU use':>8}")
+        lines.append(
+            f"{'configuration':<44} {'load s':>7} {'RTF':>7} {'x real time':>11} {'peak RSS GB':>11} {'peak GPU GB':>11} {'CPU use':>8}"
+        )
         for r in result["matrix"]:
             lines.append(
                 f"{config_label(r):<44} {r['load_s']:>7.2f} {r['real_time_factor']:>7.3f} {r['throughput']:>11.1f} {gb(r['peak_rss_bytes']):>11} {gb(r['peak_gpu_bytes']):>11} {r['cpu_utilisation']:>8.0%}"
@@ -131,7 +177,9 @@ def format_harness(result: dict) -> str:
         )
     if result.get("variants"):
         lines.append(f"other ways to batch ({len(result['settings']['clips'])} clips, best of each):")
-        lines.append(f"  {'engine':<15} {'precision':<9} {'beam':>4} {'timestamps':<10} {'batch':>5} {'max tokens':>10} {'loop s':>7} {'batch s':>7} {'speed-up':>8} {'identical':>9}")
+        lines.append(
+            f"  {'engine':<15} {'precision':<9} {'beam':>4} {'timestamps':<10} {'batch':>5} {'max tokens':>10} {'loop s':>7} {'batch s':>7} {'speed-up':>8} {'identical':>9}"
+        )
         for r in result["variants"]:
             lines.append(
                 f"  {r['engine']:<15} {r['precision']:<9} {r['beam_size']:>4} {r['timestamps']:<10} {r['batch_size']:>5} {r.get('max_new_tokens') or '-':>10} "

@@ -123,7 +123,9 @@ def cmd_resample(args) -> int:
     if args.json:
         _print_json(msg)
     else:
-        print(f"wrote {args.output}: {out.sample_rate} Hz, {out.num_channels} channel(s), {out.duration:.2f} s, resampled with {args.method}")
+        print(
+            f"wrote {args.output}: {out.sample_rate} Hz, {out.num_channels} channel(s), {out.duration:.2f} s, resampled with {args.method}"
+        )
     return 0
 
 
@@ -133,7 +135,17 @@ def cmd_resamplers(args) -> int:
     rows = []
     for name, r in RESAMPLERS.items():
         ok, why = r.available()
-        rows.append({"name": name, "kind": r.kind, "library": r.library, "available": ok, "reason": why, "default": name == DEFAULT_RESAMPLER, "description": r.description})
+        rows.append(
+            {
+                "name": name,
+                "kind": r.kind,
+                "library": r.library,
+                "available": ok,
+                "reason": why,
+                "default": name == DEFAULT_RESAMPLER,
+                "description": r.description,
+            }
+        )
     if args.json:
         _print_json(rows)
         return 0
@@ -155,7 +167,9 @@ def cmd_resample_report(args) -> int:
     out_dir = Path(args.out)
     paths = write_resampling_report(df, out_dir, target_sr=args.target, sweep_rate=max(rates))
     if args.json:
-        _print_json(_clean({"rows": df.to_dict(orient="records"), "skipped": df.attrs.get("skipped", {}), "files": [str(p) for p in paths]}))
+        _print_json(
+            _clean({"rows": df.to_dict(orient="records"), "skipped": df.attrs.get("skipped", {}), "files": [str(p) for p in paths]})
+        )
         return 0
     print(_format_quality_table(df))
     for name, why in df.attrs.get("skipped", {}).items():
@@ -166,7 +180,9 @@ def cmd_resample_report(args) -> int:
 
 
 def _format_quality_table(df) -> str:
-    view = df[["orig_sr", "target_sr", "method", "kind", "alias_noise_db", "alias_sweep_db", "passband_ripple_db", "realtime_factor"]].copy()
+    view = df[
+        ["orig_sr", "target_sr", "method", "kind", "alias_noise_db", "alias_sweep_db", "passband_ripple_db", "realtime_factor"]
+    ].copy()
     view.columns = ["from Hz", "to Hz", "method", "kind", "alias noise dB", "alias sweep dB", "ripple dB", "x realtime"]
     return view.to_string(index=False, float_format=lambda v: f"{v:.1f}", na_rep="n/a")
 
@@ -217,9 +233,27 @@ def cmd_transcribe(args) -> int:
     from ..transcription import transcribe
 
     option_names = (
-        "language", "task", "beam_size", "temperature", "max_new_tokens", "chunk_length_s", "batch_size", "timestamps", "initial_prompt", "device", "dtype",
-        "compute_type", "language_fallback", "resampler", "warmup", "temperature_increment", "compression_ratio_threshold", "log_prob_threshold",
-        "no_speech_threshold", "condition_on_previous_text", "vad_filter",
+        "language",
+        "task",
+        "beam_size",
+        "temperature",
+        "max_new_tokens",
+        "chunk_length_s",
+        "batch_size",
+        "timestamps",
+        "initial_prompt",
+        "device",
+        "dtype",
+        "compute_type",
+        "language_fallback",
+        "resampler",
+        "warmup",
+        "temperature_increment",
+        "compression_ratio_threshold",
+        "log_prob_threshold",
+        "no_speech_threshold",
+        "condition_on_previous_text",
+        "vad_filter",
     )
     options = {k: getattr(args, k) for k in option_names if getattr(args, k) is not None}
     options = {k: None if v is _NO_THRESHOLD else v for k, v in options.items()}
@@ -278,16 +312,26 @@ def build_parser() -> argparse.ArgumentParser:
     from ..audio import BACKENDS, SAMPLE_RATE
     from ..resampling import DEFAULT_RESAMPLER, REPORT_RATES, TIMING_SECONDS
 
-    parser = argparse.ArgumentParser(prog="python -m workbench", description="Whisper Workbench: see why Whisper transcribes the way it does.")
+    parser = argparse.ArgumentParser(
+        prog="python -m workbench", description="Whisper Workbench: see why Whisper transcribes the way it does."
+    )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True
 
-    p = sub.add_parser("doctor", help="report what on this machine decides how Whisper will behave", description="Check OS, Python, torch/CUDA, decoders, FFmpeg, model libraries, memory, disk and non-ASCII paths.")
+    p = sub.add_parser(
+        "doctor",
+        help="report what on this machine decides how Whisper will behave",
+        description="Check OS, Python, torch/CUDA, decoders, FFmpeg, model libraries, memory, disk and non-ASCII paths.",
+    )
     p.add_argument("--json", action="store_true", help="print machine-readable JSON")
     p.set_defaults(func=cmd_doctor)
 
     channel_help = "channel handling: mean (default), first, all, or a channel index"
-    p = sub.add_parser("info", help="decode a file and show what was decoded and how", description="Decode FILE and print codec, rates, channels, bit depth, decoder and the decoders that were skipped.")
+    p = sub.add_parser(
+        "info",
+        help="decode a file and show what was decoded and how",
+        description="Decode FILE and print codec, rates, channels, bit depth, decoder and the decoders that were skipped.",
+    )
     p.add_argument("file")
     p.add_argument("--backend", default="auto", choices=["auto", *BACKENDS])
     p.add_argument("--channel", default="mean", help=channel_help)
@@ -295,14 +339,22 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_info)
 
-    p = sub.add_parser("compare-decoders", help="decode one file with several decoders and measure the differences", description="Sample offset, level and residual between decoders (MP3 decoders differ in priming/padding).")
+    p = sub.add_parser(
+        "compare-decoders",
+        help="decode one file with several decoders and measure the differences",
+        description="Sample offset, level and residual between decoders (MP3 decoders differ in priming/padding).",
+    )
     p.add_argument("file")
     p.add_argument("--backends", help="comma-separated, first is the reference (default: every available one)")
     p.add_argument("--reference", help="compare every decoder with this file instead (e.g. the WAV an MP3 was made from)")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_compare_decoders)
 
-    p = sub.add_parser("resample", help="convert a file to a WAV at another rate with a named resampler", description="Like 'ffmpeg -i in -ar 16000 -ac 1 out.wav', with the resampler of your choice. The output is written atomically.")
+    p = sub.add_parser(
+        "resample",
+        help="convert a file to a WAV at another rate with a named resampler",
+        description="Like 'ffmpeg -i in -ar 16000 -ac 1 out.wav', with the resampler of your choice. The output is written atomically.",
+    )
     p.add_argument("input")
     p.add_argument("output")
     p.add_argument("--rate", type=int, default=SAMPLE_RATE)
@@ -316,7 +368,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_resamplers)
 
-    p = sub.add_parser("resample-report", help="measure every resampler: alias rejection, passband, speed", description="Measures every method on a log sweep and band-limited noise above the new Nyquist; prints a table and writes CSV, JSON and an HTML report.")
+    p = sub.add_parser(
+        "resample-report",
+        help="measure every resampler: alias rejection, passband, speed",
+        description="Measures every method on a log sweep and band-limited noise above the new Nyquist; prints a table and writes CSV, JSON and an HTML report.",
+    )
     p.add_argument("--rates", default=",".join(map(str, REPORT_RATES)), help="comma-separated source rates (Hz)")
     p.add_argument("--target", type=int, default=SAMPLE_RATE)
     p.add_argument("--methods", help="comma-separated subset of resamplers")
@@ -329,9 +385,15 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_bench_commands(sub)
 
-    p = sub.add_parser("transcribe", help="transcribe files with Whisper (embedded model, Hugging Face, ModelScope or a folder)", description="Transcribe FILEs. Every option is recorded in the JSON output.")
+    p = sub.add_parser(
+        "transcribe",
+        help="transcribe files with Whisper (embedded model, Hugging Face, ModelScope or a folder)",
+        description="Transcribe FILEs. Every option is recorded in the JSON output.",
+    )
     p.add_argument("files", nargs="+", metavar="FILE")
-    p.add_argument("--model", default="embedded", help="'embedded' (Whisper base, offline), a Hugging Face id, 'ms:<ModelScope id>', or a folder")
+    p.add_argument(
+        "--model", default="embedded", help="'embedded' (Whisper base, offline), a Hugging Face id, 'ms:<ModelScope id>', or a folder"
+    )
     p.add_argument("--engine", default="transformers", choices=["transformers", "faster-whisper"])
     p.add_argument("--language", help="code or name: yue, cantonese, 粤语, zh, 普通话, en... (default: detect)")
     p.add_argument("--task", choices=["transcribe", "translate"])
@@ -349,26 +411,42 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--resampler", help="resampler for audio that is not 16 kHz (see 'resamplers')")
     p.add_argument("--warmup", action="store_true", default=None, help="one dummy pass first (GPU warm-up)")
     p.add_argument(
-        "--temperature-increment", type=float, metavar="STEP",
+        "--temperature-increment",
+        type=float,
+        metavar="STEP",
         help="temperature fallback: a window failing the compression-ratio or log-prob check is decoded again at temperature + STEP, up to 1.0; 0 disables it (default: 0.2)",
     )
     p.add_argument(
-        "--compression-ratio-threshold", type=_threshold_arg, metavar="RATIO",
+        "--compression-ratio-threshold",
+        type=_threshold_arg,
+        metavar="RATIO",
         help="a window whose text gzip-compresses better than RATIO (a repetition loop) falls back; 'none' disables the check (default: 2.4)",
     )
     p.add_argument(
-        "--log-prob-threshold", type=_threshold_arg, metavar="LOGPROB",
+        "--log-prob-threshold",
+        type=_threshold_arg,
+        metavar="LOGPROB",
         help="a window whose average token log-probability is below LOGPROB falls back; 'none' disables the check (default: -1.0)",
     )
     p.add_argument(
-        "--no-speech-threshold", type=_threshold_arg, metavar="PROB",
+        "--no-speech-threshold",
+        type=_threshold_arg,
+        metavar="PROB",
         help="a window whose no-speech probability is above PROB, with a log-probability below --log-prob-threshold, is dropped as silence; 'none' keeps every window (default: 0.6)",
     )
     p.add_argument(
-        "--no-condition-on-previous-text", dest="condition_on_previous_text", action="store_false", default=None,
+        "--no-condition-on-previous-text",
+        dest="condition_on_previous_text",
+        action="store_false",
+        default=None,
         help="do not prompt each window with the previous window's text (default: conditioned; turning it off stops repetition carrying over)",
     )
-    p.add_argument("--vad-filter", action="store_true", default=None, help="faster-whisper only: skip the stretches Silero VAD finds without speech (default: off)")
+    p.add_argument(
+        "--vad-filter",
+        action="store_true",
+        default=None,
+        help="faster-whisper only: skip the stretches Silero VAD finds without speech (default: off)",
+    )
     p.add_argument("--output", help="also write results as JSON lines to this file, updated after every file")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_transcribe)
@@ -377,6 +455,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_score_commands(sub)
     from .datasets import add_commands as add_dataset_commands
+
     add_dataset_commands(sub)
 
     p = sub.add_parser(
@@ -385,7 +464,12 @@ def build_parser() -> argparse.ArgumentParser:
         description="Transcribe every clip after every resampler, score each against its reference, and write a report that "
         "says how much error comes from the audio path and how much from script, colloquial-vs-written and real errors.",
     )
-    p.add_argument("--data", default=None, metavar="MANIFEST_OR_FOLDER", help="a manifest (CSV, TSV, JSONL) or a folder of clips (default: the bundled real Cantonese recordings)")
+    p.add_argument(
+        "--data",
+        default=None,
+        metavar="MANIFEST_OR_FOLDER",
+        help="a manifest (CSV, TSV, JSONL) or a folder of clips (default: the bundled real Cantonese recordings)",
+    )
     p.add_argument("--language", default=None, help="language of a folder without a manifest (e.g. yue); default: taken from the manifest")
     p.add_argument(
         "--resamplers",
@@ -393,8 +477,14 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="A,B,...",
         help="resamplers to compare, the reference first (default: soxr_vhq,soxr_hq,torchaudio_default,linear,naive_decimation; see 'resamplers')",
     )
-    p.add_argument("--model", default="embedded", help="model: 'embedded' (Whisper base, offline), a Hugging Face id, 'ms:' ModelScope id or a folder (default: %(default)s)")
-    p.add_argument("--engine", default="faster-whisper", choices=["transformers", "faster-whisper"], help="inference engine (default: %(default)s)")
+    p.add_argument(
+        "--model",
+        default="embedded",
+        help="model: 'embedded' (Whisper base, offline), a Hugging Face id, 'ms:' ModelScope id or a folder (default: %(default)s)",
+    )
+    p.add_argument(
+        "--engine", default="faster-whisper", choices=["transformers", "faster-whisper"], help="inference engine (default: %(default)s)"
+    )
     p.add_argument("--out", default="reports", help="folder for the HTML report and the per-run CSV (default: %(default)s)")
     p.add_argument("--quick", action="store_true", help="one recording, three conditions, three resamplers (default: the full set)")
     p.add_argument("--json", action="store_true", help="print the verdicts and tables as JSON instead of text")

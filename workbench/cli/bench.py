@@ -21,7 +21,9 @@ def cmd_bench(args) -> int:
         if not args.files:
             raise WorkbenchError("bench engines needs speech to transcribe: pass one or more audio FILEs (e.g. a short English clip)")
         beam = args.beam_size if args.beam_size is not None else benchmarks.ENGINES_BEAM_SIZE
-        result = benchmarks.bench_engines(args.files, language=args.language, beam_size=beam, quick=args.quick, out=args.out, progress=not args.json)
+        result = benchmarks.bench_engines(
+            args.files, language=args.language, beam_size=beam, quick=args.quick, out=args.out, progress=not args.json
+        )
         text = benchmarks.format_engines_bench
     else:
         if args.files:
@@ -62,18 +64,39 @@ def add_commands(sub) -> None:
         "audio: load time of a 10-minute 48 kHz stereo FLAC, resampling speed per method, and time to build a before/after spectrogram figure. "
         "engines: raw transformers and faster-whisper against the workbench's engines on FILEs, model reload time, and peak memory of a 10-minute file.",
     )
-    p.add_argument("suite", nargs="?", default="harness", choices=["harness", "matrix", "batch", "batch-variants", "stability", "audio", "engines"])
+    p.add_argument(
+        "suite", nargs="?", default="harness", choices=["harness", "matrix", "batch", "batch-variants", "stability", "audio", "engines"]
+    )
     p.add_argument("files", nargs="*", metavar="FILE", help="speech clips for the engines suite")
     p.add_argument("--language", default="en", help="language of the clips (engines suite)")
-    p.add_argument("--beam-size", type=int, default=None, help=f"beam size (default {ENGINES_BEAM_SIZE} for engines, {HARNESS_BEAM_SIZE} for the harness)")
+    p.add_argument(
+        "--beam-size",
+        type=int,
+        default=None,
+        help=f"beam size (default {ENGINES_BEAM_SIZE} for engines, {HARNESS_BEAM_SIZE} for the harness)",
+    )
     p.add_argument("--timestamps", default=HARNESS_TIMESTAMPS, choices=["none", "segment", "word"], help="timestamps (harness)")
     p.add_argument("--engines", default="transformers,faster-whisper", help="comma-separated engines (harness)")
-    p.add_argument("--devices", default=None, help="comma-separated devices, e.g. cpu,cuda:0 (harness; default cpu, and cuda:0 when there is a GPU)")
-    p.add_argument("--random-large-v3", action="store_true", help="also time Whisper large-v3's architecture with random weights (throughput and memory only, not a transcription; meant for GPUs)")
+    p.add_argument(
+        "--devices", default=None, help="comma-separated devices, e.g. cpu,cuda:0 (harness; default cpu, and cuda:0 when there is a GPU)"
+    )
+    p.add_argument(
+        "--random-large-v3",
+        action="store_true",
+        help="also time Whisper large-v3's architecture with random weights (throughput and memory only, not a transcription; meant for GPUs)",
+    )
     p.add_argument("--large-v3-layers", type=int, default=None, help="layers of that model (default 32, as published)")
     p.add_argument("--label", default=None, help="machine label in the result file names (default e.g. cpu-2core or the GPU's name)")
-    p.add_argument("--in-process", action="store_true", help="run every configuration in this process rather than a fresh one each (harness; faster, peak memory less meaningful)")
+    p.add_argument(
+        "--in-process",
+        action="store_true",
+        help="run every configuration in this process rather than a fresh one each (harness; faster, peak memory less meaningful)",
+    )
     p.add_argument("--quick", action="store_true", help="shorter signals and fewer files, for a smoke test")
-    p.add_argument("--out", default=None, help=f"harness: folder for the results (default {RESULTS_DIR.as_posix()}); audio, engines: also write the result as JSON to this file")
+    p.add_argument(
+        "--out",
+        default=None,
+        help=f"harness: folder for the results (default {RESULTS_DIR.as_posix()}); audio, engines: also write the result as JSON to this file",
+    )
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_bench)

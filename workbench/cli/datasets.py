@@ -56,7 +56,9 @@ def add_commands(subparsers):
         ),
     )
     p.add_argument("layout", choices=IMPORT_LAYOUTS, metavar="LAYOUT", help=f"one of {', '.join(IMPORT_LAYOUTS)}")
-    p.add_argument("source", metavar="SOURCE", help="dataset folder, or (hf) a Hugging Face id such as mozilla-foundation/common_voice_17_0")
+    p.add_argument(
+        "source", metavar="SOURCE", help="dataset folder, or (hf) a Hugging Face id such as mozilla-foundation/common_voice_17_0"
+    )
     p.add_argument("--out", help="manifest file or folder (default SOURCE/manifest.csv); with hf: the output folder (required)")
     p.add_argument("--split", default=_IMPORT_DEFAULTS["split"], help="split to import (default test)")
     p.add_argument("--language", help="code or name: yue, cantonese, 粤语, zh... (required for folder)")
@@ -75,10 +77,16 @@ def add_commands(subparsers):
 
 def cmd_import(args) -> int:
     """Handler of the ``import`` subcommand."""
-    misplaced = [name for name, layouts in _IMPORT_OPTIONS.items() if args.layout not in layouts and getattr(args, name) not in (None, _IMPORT_DEFAULTS.get(name))]
+    misplaced = [
+        name
+        for name, layouts in _IMPORT_OPTIONS.items()
+        if args.layout not in layouts and getattr(args, name) not in (None, _IMPORT_DEFAULTS.get(name))
+    ]
     if misplaced:
         names = ", ".join("--" + n.replace("_", "-") for n in misplaced)
-        raise ManifestError(f"import {args.layout} does not take {names}; see python -m workbench import --help for the options of each layout")
+        raise ManifestError(
+            f"import {args.layout} does not take {names}; see python -m workbench import --help for the options of each layout"
+        )
     if args.layout == "hf":
         if not args.out:
             raise ManifestError("import hf needs --out FOLDER: the clips and manifest.csv are written there")

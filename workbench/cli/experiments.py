@@ -67,7 +67,14 @@ def cmd_run(args) -> int:
     if args.limit is not None:
         overrides["limit"] = args.limit
     exp = config.run(progress=not args.json, retry_errors=args.retry_errors, **overrides)
-    counts = {"results": str(exp.results), "total": exp.total, "computed": exp.computed, "skipped": exp.skipped, "failed": exp.failed, "problems": exp.problems}
+    counts = {
+        "results": str(exp.results),
+        "total": exp.total,
+        "computed": exp.computed,
+        "skipped": exp.skipped,
+        "failed": exp.failed,
+        "problems": exp.problems,
+    }
     try:
         table = summarise(exp.results)
     except ExperimentError as exc:

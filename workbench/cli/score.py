@@ -26,7 +26,9 @@ def add_commands(subparsers) -> argparse.ArgumentParser:
     p.add_argument("--ref", help="the reference transcript")
     p.add_argument("--language", help="code or name: yue, zh, en, cantonese, 粵語, 普通话...; overrides the manifest's column")
     p.add_argument("--script", default="auto", help="OpenCC conversion for Chinese: auto (t2s), none, or a config such as s2hk")
-    p.add_argument("--audio-seconds", type=float, help="with --hyp: the clip's duration, so text too long for the audio is flagged as hallucination")
+    p.add_argument(
+        "--audio-seconds", type=float, help="with --hyp: the clip's duration, so text too long for the audio is flagged as hallucination"
+    )
     p.add_argument("--results", help="a transcription run: JSON lines (or a JSON list) of objects with path and text")
     p.add_argument("--manifest", help="CSV with path, language and reference columns")
     p.add_argument("--json", action="store_true", help="print machine-readable JSON")
@@ -51,7 +53,9 @@ def cmd_score(args) -> int:
             raise ScoringError("--hyp and --ref go together: give both (an empty --hyp '' is allowed)")
         if not args.language:
             raise ScoringError("--language is required with --hyp/--ref (e.g. yue, zh, en)")
-        result = score(args.hyp, args.ref, args.language, script=_script_arg(args.script), audio_seconds=getattr(args, "audio_seconds", None))
+        result = score(
+            args.hyp, args.ref, args.language, script=_script_arg(args.script), audio_seconds=getattr(args, "audio_seconds", None)
+        )
         if args.json:
             print(dumps(result.to_dict(), indent=2))
         else:
@@ -64,7 +68,9 @@ def cmd_score(args) -> int:
         payload = {"rows": df.to_dict(orient="records"), "unmatched": df.attrs["unmatched"], "missing": df.attrs["missing"]}
         print(dumps(payload, indent=2))
         return 0
-    view = df[["path", "language", "error_rate", "lenient_error_rate", "substitutions", "deletions", "insertions", "reference_length", *CAUSES]]
+    view = df[
+        ["path", "language", "error_rate", "lenient_error_rate", "substitutions", "deletions", "insertions", "reference_length", *CAUSES]
+    ]
     print(view.to_string(index=False, float_format=lambda v: f"{v:.3f}", na_rep="n/a"))
     for _, row in df[df["error"] != ""].iterrows():
         print(f"not scored {row['path']}: {row['error']}")

@@ -192,7 +192,9 @@ def import_hf(
 
     done = 0
     try:
-        with tqdm(itertools.islice(rows, limit), total=_row_count(rows, split, limit), desc=f"importing {name}", unit="clip", disable=not progress) as bar:
+        with tqdm(
+            itertools.islice(rows, limit), total=_row_count(rows, split, limit), desc=f"importing {name}", unit="clip", disable=not progress
+        ) as bar:
             for index, row in enumerate(bar):
                 entry, row_problems = _import_row(
                     row, index, features, clips, reader, audio_col, text_col, lang_col, speaker_col, fixed, config_language, by_value
@@ -224,7 +226,9 @@ def _local_source(dataset_id) -> Path | None:
 
 def _saved_to_disk(hf, folder: Path) -> bool:
     """Whether ``folder`` was written by ``save_to_disk`` (a Dataset or a DatasetDict)."""
-    return folder.is_dir() and ((folder / hf.config.DATASET_STATE_JSON_FILENAME).is_file() or (folder / hf.config.DATASETDICT_JSON_FILENAME).is_file())
+    return folder.is_dir() and (
+        (folder / hf.config.DATASET_STATE_JSON_FILENAME).is_file() or (folder / hf.config.DATASETDICT_JSON_FILENAME).is_file()
+    )
 
 
 def _open_hf(hf, dataset_id, split, config, streaming, revision, token):
@@ -262,7 +266,11 @@ def _load_dataset(hf, path, config, shown, *, hub, config_dir=None, **kwargs):
     except ConnectionError as e:
         raise HubDatasetError(_unreachable_message(hf, where, shown, e)) from None
     except FileNotFoundError as e:
-        hint = _access_hint(shown) if hub else "a dataset folder needs data files datasets reads (parquet, arrow, or audio files with a metadata.csv)"
+        hint = (
+            _access_hint(shown)
+            if hub
+            else "a dataset folder needs data files datasets reads (parquet, arrow, or audio files with a metadata.csv)"
+        )
         raise HubDatasetError(f"{where}: {e}; {hint}") from None
     except RuntimeError as e:
         if "scripts are no longer supported" not in str(e):
@@ -334,7 +342,9 @@ def _audio_column(hf, features: dict, given, label: str) -> str:
     columns = list(features)
     if given is not None:
         if given not in features:
-            raise HubDatasetError(f"{label}: no audio column {given!r}; its columns: {', '.join(columns)}; pass audio_column=... (--audio-column)")
+            raise HubDatasetError(
+                f"{label}: no audio column {given!r}; its columns: {', '.join(columns)}; pass audio_column=... (--audio-column)"
+            )
         return given
     found = next((c for c, f in features.items() if isinstance(f, hf.Audio)), None)
     if found is None and HF_AUDIO_COLUMN not in features:
@@ -348,7 +358,9 @@ def _audio_column(hf, features: dict, given, label: str) -> str:
 def _text_column(columns: list, given, label: str) -> str:
     if given is not None:
         if given not in columns:
-            raise HubDatasetError(f"{label}: no text column {given!r}; its columns: {', '.join(columns)}; pass text_column=... (--text-column)")
+            raise HubDatasetError(
+                f"{label}: no text column {given!r}; its columns: {', '.join(columns)}; pass text_column=... (--text-column)"
+            )
         return given
     found = next((c for c in HF_TEXT_COLUMNS if c in columns), None)
     if found is None:
@@ -463,7 +475,7 @@ def _not_audio(data: bytes) -> str:
         head.decode("utf-8")
     except UnicodeDecodeError:
         return f"{len(data)} bytes in no audio format the workbench recognises"
-    return f"text, not audio ({head[:SNIFF_BYTES // 2]!r}...)"
+    return f"text, not audio ({head[: SNIFF_BYTES // 2]!r}...)"
 
 
 class _AudioReader:
@@ -508,7 +520,9 @@ def _import_row(row, index, features, clips, reader, audio_col, text_col, lang_c
         data, source, samples = _audio_value(row.get(audio_col))
     except TypeError as e:
         return None, [f"row {index}: audio column {audio_col!r} holds a {e}, not bytes, a path or samples"]
-    original = _original_name(row["path"]) if isinstance(row.get("path"), str) and row.get("path") else (_original_name(source) if source else "")
+    original = (
+        _original_name(row["path"]) if isinstance(row.get("path"), str) and row.get("path") else (_original_name(source) if source else "")
+    )
     where = f"row {index}" + (f" ({original})" if original else "")
     problems = []
     if data is None and source is None and samples is None:

@@ -186,14 +186,18 @@ def import_mdcc(folder, split: str = "test", *, allow_outside: bool = False) -> 
     if not metadata.is_file():
         found = sorted(p.name for p in root.glob("cnt_asr_*_metadata.csv"))
         hint = f" (found: {', '.join(found)})" if found else ""
-        raise ManifestError(f"{root}: expected {metadata.name} (MDCC layout: cnt_asr_<split>_metadata.csv with audio_path, text_path){hint}")
+        raise ManifestError(
+            f"{root}: expected {metadata.name} (MDCC layout: cnt_asr_<split>_metadata.csv with audio_path, text_path){hint}"
+        )
     with open(metadata, newline="", encoding="utf-8-sig") as f:
         reader = csv.DictReader(f)
         fields = [c.strip() for c in (reader.fieldnames or [])]
         reader.fieldnames = fields
         missing = [c for c in ("audio_path", "text_path") if c not in fields]
         if missing:
-            raise ManifestError(f"{metadata}: missing column(s) {', '.join(missing)}; MDCC metadata has audio_path, text_path, gender, duration")
+            raise ManifestError(
+                f"{metadata}: missing column(s) {', '.join(missing)}; MDCC metadata has audio_path, text_path, gender, duration"
+            )
         rows = list(reader)
     entries, problems = [], []
     for i, row in enumerate(rows, start=2):

@@ -139,7 +139,9 @@ def _read_jsonl(path: Path, root: Path, allow_outside: bool) -> list[ManifestEnt
         for name, keys in JSONL_KEYS.items():
             key = next((k for k in keys if k in record), None)
             if key is None:
-                raise ManifestError(f"{where}: no {' / '.join(keys)} key; each line needs a path (or audio) and a reference (or text, sentence)")
+                raise ManifestError(
+                    f"{where}: no {' / '.join(keys)} key; each line needs a path (or audio) and a reference (or text, sentence)"
+                )
             values[name] = key
         relative = record[values["path"]]
         if not isinstance(relative, str) or not relative:

@@ -21,7 +21,9 @@ def summary_chart(summary: pd.DataFrame, title: str | None = None):
         go.Bar(
             x=labels,
             y=summary["mean"],
-            error_y=dict(type="data", symmetric=False, array=summary["ci_high"] - summary["mean"], arrayminus=summary["mean"] - summary["ci_low"]),
+            error_y=dict(
+                type="data", symmetric=False, array=summary["ci_high"] - summary["mean"], arrayminus=summary["mean"] - summary["ci_low"]
+            ),
             customdata=np.stack([summary["clips"], summary["ci_low"], summary["ci_high"]], axis=1),
             hovertemplate="%{x}<br>mean %{y:.3f}<br>CI %{customdata[1]:.3f} to %{customdata[2]:.3f}<br>%{customdata[0]} clips<extra></extra>",
             marker_color="#4c78a8",
@@ -46,7 +48,12 @@ def paired_chart(comparison: Comparison):
     fig = go.Figure()
     fig.add_scatter(x=[0, top], y=[0, top], mode="lines", line=dict(color="#bbbbbb", dash="dash"), name="no difference", hoverinfo="skip")
     fig.add_scatter(
-        x=pc["a"], y=pc["b"], mode="markers", marker=dict(color=colours, size=9), text=pc["clip"], name="clips",
+        x=pc["a"],
+        y=pc["b"],
+        mode="markers",
+        marker=dict(color=colours, size=9),
+        text=pc["clip"],
+        name="clips",
         hovertemplate="%{text}<br>a %{x:.3f}<br>b %{y:.3f}<extra></extra>",
     )
     fig.update_layout(

@@ -63,7 +63,17 @@ def make_tasks(entries, settings: list[dict], root: Path | None = None) -> list[
 
     def order(t: Task):
         s = t.setting
-        return (s["model"], s["engine"], str(s["device"]), s["dtype"], s["compute_type"], t.clip, s["decoder"], str(s["channel"]), s["resampler"])
+        return (
+            s["model"],
+            s["engine"],
+            str(s["device"]),
+            s["dtype"],
+            s["compute_type"],
+            t.clip,
+            s["decoder"],
+            str(s["channel"]),
+            s["resampler"],
+        )
 
     return sorted(tasks, key=order)
 
@@ -137,7 +147,11 @@ class Runner:
                     "fallbacks": t.fallbacks,
                     "device": t.settings["device"],
                     "precision": t.settings["precision"],
-                    "audio": {k: t.settings["audio"].get(k) for k in ("decoder", "sample_rate", "original_sample_rate", "channels", "channel_mode", "codec") if k in t.settings["audio"]},
+                    "audio": {
+                        k: t.settings["audio"].get(k)
+                        for k in ("decoder", "sample_rate", "original_sample_rate", "channels", "channel_mode", "codec")
+                        if k in t.settings["audio"]
+                    },
                     "versions": t.versions,
                 }
             )
@@ -276,7 +290,11 @@ def run(
     exp = Experiment(Path(results), settings, len(tasks), problems=problems)
     with ResultsStore(results) as store:
         if store.repaired_bytes:
-            warnings.warn(f"{store.path}: cut {store.repaired_bytes} bytes of a result that was being written when the last run stopped", ExperimentWarning, stacklevel=2)
+            warnings.warn(
+                f"{store.path}: cut {store.repaired_bytes} bytes of a result that was being written when the last run stopped",
+                ExperimentWarning,
+                stacklevel=2,
+            )
         done = {}
         for r in store.rows():
             if "key" in r:
@@ -309,7 +327,9 @@ def run(
     return exp
 
 
-def _run_on_ray(tasks: list[Task], keep, *, address=None, workers=None, cpus_per_worker=1, gpus_per_worker=0, batch=RAY_BATCH, runtime_env=None) -> None:
+def _run_on_ray(
+    tasks: list[Task], keep, *, address=None, workers=None, cpus_per_worker=1, gpus_per_worker=0, batch=RAY_BATCH, runtime_env=None
+) -> None:
     """Spread tasks over Ray actors; each loads its models once and returns rows batch by batch."""
     if not tasks:
         return

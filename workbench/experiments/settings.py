@@ -103,7 +103,9 @@ def _canonical(setting: dict, where: str) -> dict:
     if full["engine"] not in ENGINES:
         raise ExperimentError(f"{where}: unknown engine {full['engine']!r}; choose one of: {', '.join(ENGINES)}")
     if not isinstance(full["model"], str) or not full["model"]:
-        raise ExperimentError(f"{where}: model must be a name ('embedded', a Hugging Face id, 'ms:<id>' or a folder); got {full['model']!r}")
+        raise ExperimentError(
+            f"{where}: model must be a name ('embedded', a Hugging Face id, 'ms:<id>' or a folder); got {full['model']!r}"
+        )
     if full["language"] not in (MANIFEST_LANGUAGE, None):
         try:
             full["language"] = normalise_language(full["language"])

@@ -58,7 +58,9 @@ def bootstrap_ci(values, *, confidence: float = CONFIDENCE, n_resamples: int = B
         res = stats.bootstrap((x,), np.mean, confidence_level=confidence, n_resamples=n_resamples, method="BCa", rng=rng)
     low, high = res.confidence_interval
     if not (math.isfinite(low) and math.isfinite(high)):
-        res = stats.bootstrap((x,), np.mean, confidence_level=confidence, n_resamples=n_resamples, method="percentile", rng=np.random.default_rng(seed))
+        res = stats.bootstrap(
+            (x,), np.mean, confidence_level=confidence, n_resamples=n_resamples, method="percentile", rng=np.random.default_rng(seed)
+        )
         low, high = res.confidence_interval
     return float(low), float(high)
 
@@ -110,7 +112,9 @@ def _grouping(frame: pd.DataFrame, group_by, where: str) -> str | None:
     if group_by is False or group_by == "clip":
         return None
     if not isinstance(group_by, str) or not group_by:
-        raise ExperimentError(f"{where}: group_by must be a column such as 'recording', 'clip' (each clip on its own) or None (by recording when every row names one); got {group_by!r}")
+        raise ExperimentError(
+            f"{where}: group_by must be a column such as 'recording', 'clip' (each clip on its own) or None (by recording when every row names one); got {group_by!r}"
+        )
     if group_by not in frame:
         hint = " (results written from a manifest without a recording column have none)" if group_by == RECORDING_COLUMN else ""
         raise ExperimentError(f"{where}: cannot group by {group_by!r}: not a column of these results{hint}")
@@ -167,13 +171,17 @@ def summarise(
         raise ExperimentError("no results to summarise yet")
     frame = all_rows[all_rows["error"].isna()] if "error" in all_rows else all_rows
     if frame.empty:
-        raise ExperimentError(f"every one of the {len(all_rows)} result(s) failed; see their error column (load_results(..., include_errors=True))")
+        raise ExperimentError(
+            f"every one of the {len(all_rows)} result(s) failed; see their error column (load_results(..., include_errors=True))"
+        )
     if metric not in frame:
         raise ExperimentError(f"no column {metric!r} in the results; use error_rate or lenient_error_rate")
     columns = [by] if isinstance(by, str) else list(by) if by else varying_settings(frame)
     unknown = [c for c in columns if c not in frame]
     if unknown:
-        raise ExperimentError(f"cannot group by {', '.join(unknown)}: not a column of the results (settings: {', '.join(k for k in setting_keys() if k in frame)})")
+        raise ExperimentError(
+            f"cannot group by {', '.join(unknown)}: not a column of the results (settings: {', '.join(k for k in setting_keys() if k in frame)})"
+        )
     unit = _grouping(frame, group_by, "summarise")
     group_keys = columns if by else ["setting_id"]
     failed = all_rows[all_rows["error"].notna()].groupby(group_keys).size() if "error" in all_rows else pd.Series(dtype=int)
@@ -307,7 +315,9 @@ class Comparison:
 
     def _evidence(self) -> str:
         one, many = self._unit_names()
-        text = f"{self.clips} clips" + (f" from {self.n_groups} {one if self.n_groups == 1 else many}" if self.grouped_by is not None else "")
+        text = f"{self.clips} clips" + (
+            f" from {self.n_groups} {one if self.n_groups == 1 else many}" if self.grouped_by is not None else ""
+        )
         if self.ties:
             text += f"; {self.ties} of {self.clips} clip pairs identical, carrying no sign information"
         if self.grouped_by is not None and self.unit_ties:
@@ -367,7 +377,9 @@ def _select(frame: pd.DataFrame, which, name: str) -> tuple[pd.DataFrame, str]:
     if isinstance(which, dict):
         unknown = [k for k in which if k not in frame]
         if unknown:
-            raise ExperimentError(f"setting {name}: {', '.join(unknown)} is not a setting in these results (settings: {', '.join(k for k in setting_keys() if k in frame)})")
+            raise ExperimentError(
+                f"setting {name}: {', '.join(unknown)} is not a setting in these results (settings: {', '.join(k for k in setting_keys() if k in frame)})"
+            )
         mask = np.ones(len(frame), dtype=bool)
         for k, v in which.items():
             mask &= frame[k].astype(str).to_numpy() == str(v)
@@ -448,7 +460,9 @@ def compare(
         raise ExperimentError(f"no column {metric!r} in the results; use error_rate or lenient_error_rate")
     rows_a, label_a = _select(frame, a, "a")
     rows_b, label_b = _select(frame, b, "b")
-    candidate = RECORDING_COLUMN if group_by is None else group_by if isinstance(group_by, str) and group_by not in ("clip", metric) else None
+    candidate = (
+        RECORDING_COLUMN if group_by is None else group_by if isinstance(group_by, str) and group_by not in ("clip", metric) else None
+    )
     extra = [candidate] if candidate is not None and candidate in frame else []
     paired = rows_a[["clip", metric, *extra]].merge(rows_b[["clip", metric, *extra]], on="clip", suffixes=("_a", "_b"))
     per_clip = pd.DataFrame({"clip": paired["clip"], "a": paired[f"{metric}_a"], "b": paired[f"{metric}_b"]})
@@ -456,7 +470,11 @@ def compare(
     n = len(per_clip)
     if n == 0:
         raise ExperimentError(f"settings {label_a!r} and {label_b!r} have no clips in common: nothing to pair")
-    probe = pd.DataFrame({candidate: pd.concat([paired[f"{candidate}_a"], paired[f"{candidate}_b"]], ignore_index=True)}) if extra else pd.DataFrame(index=range(n))
+    probe = (
+        pd.DataFrame({candidate: pd.concat([paired[f"{candidate}_a"], paired[f"{candidate}_b"]], ignore_index=True)})
+        if extra
+        else pd.DataFrame(index=range(n))
+    )
     unit = _grouping(probe, group_by, "compare")
     per_group = None
     if unit is not None:
@@ -469,7 +487,9 @@ def compare(
             )
         per_clip[unit] = ga.to_numpy()
         per_group = (
-            per_clip.groupby(unit, sort=False).agg(clips=("clip", "size"), a=("a", "mean"), b=("b", "mean"), diff=("diff", "mean")).reset_index()
+            per_clip.groupby(unit, sort=False)
+            .agg(clips=("clip", "size"), a=("a", "mean"), b=("b", "mean"), diff=("diff", "mean"))
+            .reset_index()
         )
     units = per_group if per_group is not None else per_clip
     u = units["diff"].to_numpy(dtype=float)

@@ -60,7 +60,9 @@ class ResultsStore:
         try:
             lock.acquire(timeout=0)
         except Timeout:
-            raise ExperimentError(f"another run is writing to {self.path} (lock file {self.path}.lock); wait for it to finish, or use another results file") from None
+            raise ExperimentError(
+                f"another run is writing to {self.path} (lock file {self.path}.lock); wait for it to finish, or use another results file"
+            ) from None
         self._lock = lock
         self.repaired_bytes = _cut_torn_tail(self.path)
         self._fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | getattr(os, "O_BINARY", 0), 0o666)
@@ -128,7 +130,9 @@ def read_rows(path) -> list[dict]:
     """The rows of a results file; a torn last line (a killed writer) is ignored."""
     path = Path(path)
     if not path.is_file():
-        raise ExperimentError(f"{path}: no results file here; run an experiment first (workbench.experiments.run or python -m workbench run CONFIG.yaml)")
+        raise ExperimentError(
+            f"{path}: no results file here; run an experiment first (workbench.experiments.run or python -m workbench run CONFIG.yaml)"
+        )
     rows = []
     with open(path, encoding="utf-8") as f:
         lines = f.read().split("\n")
@@ -141,7 +145,9 @@ def read_rows(path) -> list[dict]:
         except json.JSONDecodeError:
             if number - 1 == last:  # no newline after it: a write cut short
                 continue
-            warnings.warn(f"{path}, line {number}: not a JSON object, skipped (was the file edited by hand?)", ExperimentWarning, stacklevel=2)
+            warnings.warn(
+                f"{path}, line {number}: not a JSON object, skipped (was the file edited by hand?)", ExperimentWarning, stacklevel=2
+            )
     return rows
 
 

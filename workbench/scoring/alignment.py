@@ -293,7 +293,14 @@ def _move_edits(move: _Move) -> list[_Edit]:
         return [_Edit(move.kind, None if move.kind == "insert" else move.i0, None if move.kind == "delete" else move.j0, "other")]
     group = ((move.i0, move.i1), (move.j0, move.j1))
     return [
-        _Edit(op, None if a is None else move.i0 + a, None if b is None else move.j0 + b, None if op == "equal" else move.kind, move.detail, group)
+        _Edit(
+            op,
+            None if a is None else move.i0 + a,
+            None if b is None else move.j0 + b,
+            None if op == "equal" else move.kind,
+            move.detail,
+            group,
+        )
         for op, a, b in move.ops
     ]
 
@@ -450,7 +457,9 @@ def _attribute(ops: list[tuple[str, int | None, int | None]], R: list[str], H: l
                     edits.append(_Edit(op, a, b))
                 else:
                     cause, detail = _label_one(None if a is None else R[a], None if b is None else H[b], op, rules)
-                    edits.append(_Edit(op, a, b, cause, detail, ((a, a + 1) if a is not None else (0, 0), (b, b + 1) if b is not None else (0, 0))))
+                    edits.append(
+                        _Edit(op, a, b, cause, detail, ((a, a + 1) if a is not None else (0, 0), (b, b + 1) if b is not None else (0, 0)))
+                    )
         k = end
     return edits
 

@@ -123,7 +123,18 @@ def _table(scored, id_column: str):
             rec.update({c: 0 for c in (*COUNT_COLUMNS, *CAUSES)})
         rec.update(reference=ref, hypothesis=hyp, error=error)
         records.append(rec)
-    columns = [id_column, "language", "unit", "error_rate", "lenient_error_rate", *COUNT_COLUMNS, *CAUSES, "reference", "hypothesis", "error"]
+    columns = [
+        id_column,
+        "language",
+        "unit",
+        "error_rate",
+        "lenient_error_rate",
+        *COUNT_COLUMNS,
+        *CAUSES,
+        "reference",
+        "hypothesis",
+        "error",
+    ]
     df = pd.DataFrame(records, columns=columns)
     ok = df[df["error"] == ""]
     units = sorted(ok["unit"].unique())
@@ -215,7 +226,9 @@ def score_manifest(results, manifest, *, language: str | None = None, script: st
         item = {"path": row["path"], "hypothesis": text, "reference": row["reference"], "language": row.get("language") or None}
         scored_items.append({**item, "audio_seconds": seconds})
     if not scored_items:
-        raise ScoringError(f"none of the {len(pairs)} results matches a clip in {manifest}: compare the result paths with its 'path' column")
+        raise ScoringError(
+            f"none of the {len(pairs)} results matches a clip in {manifest}: compare the result paths with its 'path' column"
+        )
     df = score_many(scored_items, language, script=script, id_column="path")
     df.attrs["unmatched"] = unmatched
     df.attrs["missing"] = [r["path"] for r in rows if r["path"] not in seen]

@@ -74,7 +74,7 @@ def _numeral_value(text: str) -> Decimal | None:
     head = text.rstrip("".join(CHINESE_UNITS) + "".join(CHINESE_MYRIADS))
     if head != text and _is_arabic_number(head):  # 3万, 1.5亿
         value = Decimal(head)
-        for ch in text[len(head):]:
+        for ch in text[len(head) :]:
             value *= CHINESE_UNITS.get(ch) or CHINESE_MYRIADS[ch]
         return value
     if any(ch.isdigit() for ch in text):

@@ -80,7 +80,9 @@ def to_html(score: Score) -> str:
         ref = esc(t.ref) if t.ref else '<span style="opacity:.4">∅</span>'
         hyp = esc(t.hyp) if t.hyp else '<span style="opacity:.4">∅</span>'
         if t.cause is None:
-            parts.append(f'<span class="wb-tok wb-equal" style="{box}"><span class="wb-ref">{ref}</span><span class="wb-hyp">{hyp}</span></span>')
+            parts.append(
+                f'<span class="wb-tok wb-equal" style="{box}"><span class="wb-ref">{ref}</span><span class="wb-hyp">{hyp}</span></span>'
+            )
         else:
             border = "border:1px solid #b33;" if t.counted else "border:1px dashed #999;"
             parts.append(
@@ -105,7 +107,7 @@ def to_html(score: Score) -> str:
         f'<div class="wb-summary">{head}</div>{loop}'
         '<div class="wb-alignment" style="margin:4px 0"><span style="display:inline-flex;flex-direction:column;'
         'font-size:75%;color:#666;margin-right:4px"><span>REF</span><span>HYP</span></span>'
-        f'{"".join(parts)}</div>'
+        f"{''.join(parts)}</div>"
         f'<div class="wb-legend-row" style="font-size:85%">{legend}</div></div>'
     )
 
@@ -122,7 +124,9 @@ def _pad(text: str, width: int) -> str:
     return text + " " * (width - _display_width(text))
 
 
-def _items(edits: list[_Edit], ref: _Tokens, hyp: _Tokens, breakdown: dict[str, int], hallucination: Hallucination | None = None) -> list[AlignedToken]:
+def _items(
+    edits: list[_Edit], ref: _Tokens, hyp: _Tokens, breakdown: dict[str, int], hallucination: Hallucination | None = None
+) -> list[AlignedToken]:
     """Turn the attributed edits into display steps, adding punctuation and script/width notes."""
     rt, ht = ref.tokens, hyp.tokens
 
@@ -145,7 +149,9 @@ def _items(edits: list[_Edit], ref: _Tokens, hyp: _Tokens, breakdown: dict[str, 
                 core.append(AlignedToken("equal", r, h))
             elif a.plain != b.plain:
                 breakdown["script"] += 1
-                core.append(AlignedToken("substitute", r, h, "script", f"{r} ↔ {h}: the same text in another script (Traditional/Simplified)"))
+                core.append(
+                    AlignedToken("substitute", r, h, "script", f"{r} ↔ {h}: the same text in another script (Traditional/Simplified)")
+                )
             else:
                 breakdown["punctuation_width"] += 1
                 core.append(AlignedToken("substitute", r, h, "punctuation_width", f"{r} ↔ {h}: full-/half-width form or letter case only"))
@@ -157,7 +163,9 @@ def _items(edits: list[_Edit], ref: _Tokens, hyp: _Tokens, breakdown: dict[str, 
         if isinstance(e.detail, _Stretch):
             rs, hs = text(rt, e.group[0]), text(ht, e.group[1])
             how = "partly explained by" if e.detail.partly else "explained by"
-            note = f"{r or 'nothing'} ↔ {h or 'nothing'}: the error rate pairs them off inside {rs} ↔ {hs}, {how} " + ", ".join(map(explanation, e.detail.moves))
+            note = f"{r or 'nothing'} ↔ {h or 'nothing'}: the error rate pairs them off inside {rs} ↔ {hs}, {how} " + ", ".join(
+                map(explanation, e.detail.moves)
+            )
         elif e.cause == "colloquial":
             p: _Pattern = e.detail
             rs, hs = text(rt, e.group[0]), text(ht, e.group[1])
@@ -169,7 +177,11 @@ def _items(edits: list[_Edit], ref: _Tokens, hyp: _Tokens, breakdown: dict[str, 
             rs, hs = text(rt, e.group[0]), text(ht, e.group[1])
             note = f"{rs} ↔ {hs}: the same number ({_format_number(e.detail)}) written differently"
         elif e.cause == "hallucination":
-            loop = f"'{hallucination.longest_repeat}' repeated {hallucination.repeats} times" if hallucination and hallucination.repeats else "a loop"
+            loop = (
+                f"'{hallucination.longest_repeat}' repeated {hallucination.repeats} times"
+                if hallucination and hallucination.repeats
+                else "a loop"
+            )
             note = f"{h} {'replaces ' + r if r else 'is not in the reference'}: part of {loop}"
         elif e.op == "substitute":
             note = f"{r} → {h}: recognition error"

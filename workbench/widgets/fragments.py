@@ -73,7 +73,10 @@ def clip_info_html(source: ClipSource, clip: Clip, resampled: Clip, resampler: s
     rows = [
         ("decoder", f"{info.decoder} ({info.decoder_version})"),
         ("codec / container", f"{info.codec or '–'} / {info.container or '–'}"),
-        ("as stored", f"{khz(info.original_sample_rate)}, {info.original_channels} channel(s), {info.bit_depth or '–'} bit, {info.duration:.2f} s"),
+        (
+            "as stored",
+            f"{khz(info.original_sample_rate)}, {info.original_channels} channel(s), {info.bit_depth or '–'} bit, {info.duration:.2f} s",
+        ),
         ("channels used", f"{info.channel_mode} (levels {levels} dBFS)"),
         ("resampled", f"{resampler}: {khz(clip.sample_rate)} to {khz(resampled.sample_rate)} ({RESAMPLERS[resampler].description})"),
     ]
@@ -82,9 +85,7 @@ def clip_info_html(source: ClipSource, clip: Clip, resampled: Clip, resampler: s
     if clip.duration > PLAYER_MAX_SECONDS:
         rows.append(("players", f"hold the first {PLAYER_MAX_SECONDS:g} s"))
     body = "".join(f'<tr><td style="padding-right:12px;color:#666">{_cell(k)}</td><td>{_cell(v)}</td></tr>' for k, v in rows)
-    warns = "".join(
-        f'<div style="color:{MESSAGE_STYLES["warning"][1]}">⚠ {html.escape(w)}</div>' for w in info.warnings
-    )
+    warns = "".join(f'<div style="color:{MESSAGE_STYLES["warning"][1]}">⚠ {html.escape(w)}</div>' for w in info.warnings)
     return f'<div class="wb-clip-info"><b>{html.escape(source.label)}</b>{badge}<table style="font-size:90%">{body}</table>{warns}</div>'
 
 
@@ -105,7 +106,9 @@ def transcript_html(request: Request, transcript: Transcript, sc: Score | None, 
     ]
     timings = transcript.timings or {}
     times = ", ".join(
-        f"{label} {timings[k]:.2f} s" for k, label in (("inference_s", "inference"), ("load_s", "model load")) if isinstance(timings.get(k), (int, float))
+        f"{label} {timings[k]:.2f} s"
+        for k, label in (("inference_s", "inference"), ("load_s", "model load"))
+        if isinstance(timings.get(k), (int, float))
     )
     if isinstance(timings.get("real_time_factor"), (int, float)):
         times += f", real-time factor {timings['real_time_factor']:.3f}"
@@ -130,7 +133,9 @@ def transcript_html(request: Request, transcript: Transcript, sc: Score | None, 
             f"<td style='color:#666'>{'counted' if c in COUNTED_CAUSES else 'not counted'}</td></tr>"
             for c in CAUSES
         )
-        parts.append(f'<table class="wb-breakdown" style="font-size:90%;margin-top:6px"><tr><th>cause</th><th>differences</th><th></th></tr>{cells}</table>')
+        parts.append(
+            f'<table class="wb-breakdown" style="font-size:90%;margin-top:6px"><tr><th>cause</th><th>differences</th><th></th></tr>{cells}</table>'
+        )
     if note:
         parts.append(f'<div style="color:#666;margin-top:6px"><i>{html.escape(note)}</i></div>')
     parts.append("</div>")

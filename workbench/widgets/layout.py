@@ -44,9 +44,16 @@ class LayoutMixin:
 
         self.clip = widgets.Dropdown(description="Clip", options=[], style=style, layout=wide)
         self.path = widgets.Text(description="Path", placeholder="a file on this machine", style=style, layout=widgets.Layout(width="72%"))
-        self.load_button = widgets.Button(description="Load", icon="folder-open", tooltip="Decode the file at this path and add it to the clip list")
+        self.load_button = widgets.Button(
+            description="Load", icon="folder-open", tooltip="Decode the file at this path and add it to the clip list"
+        )
         self.upload = widgets.FileUpload(description="Upload", accept="audio/*,.wav,.flac,.mp3,.ogg,.opus,.m4a,.aac,.webm", multiple=False)
-        self.reference = widgets.Textarea(description="Reference", placeholder="what was said, for scoring", style=style, layout=widgets.Layout(width="95%", height="64px"))
+        self.reference = widgets.Textarea(
+            description="Reference",
+            placeholder="what was said, for scoring",
+            style=style,
+            layout=widgets.Layout(width="95%", height="64px"),
+        )
 
         status = _decoder_status()
         decoders = [AUTO_DECODER] + [name for name, (ok, _) in status.items() if ok]
@@ -72,14 +79,33 @@ class LayoutMixin:
         self.signal_status = widgets.Label("")
 
         self.model = widgets.Combobox(
-            description="Model", options=MODEL_SUGGESTIONS, value=model, ensure_option=False, placeholder="embedded, a hub id or a folder", style=style, layout=wide
+            description="Model",
+            options=MODEL_SUGGESTIONS,
+            value=model,
+            ensure_option=False,
+            placeholder="embedded, a hub id or a folder",
+            style=style,
+            layout=wide,
         )
         self.engine = widgets.ToggleButtons(description="Engine", options=ENGINES, value=engine, style={**style, "button_width": "110px"})
         self.language = widgets.Dropdown(description="Language", options=LANGUAGE_CHOICES, value="auto", style=style, layout=wide)
-        self.language_fallback = widgets.Checkbox(description="use zh when the model has no Cantonese token", value=defaults.language_fallback, indent=False)
-        self.beam_size = widgets.BoundedIntText(description="Beam size", min=1, max=MAX_BEAM_SIZE, value=defaults.beam_size, style=style, layout=widgets.Layout(width="170px"))
-        self.batch_size = widgets.BoundedIntText(description="Batch size", min=1, max=MAX_BATCH_SIZE, value=defaults.batch_size, style=style, layout=widgets.Layout(width="170px"))
-        self.timestamps = widgets.Dropdown(description="Timestamps", options=TIMESTAMPS, value=defaults.timestamps, style=style, layout=widgets.Layout(width="220px"))
+        self.language_fallback = widgets.Checkbox(
+            description="use zh when the model has no Cantonese token", value=defaults.language_fallback, indent=False
+        )
+        self.beam_size = widgets.BoundedIntText(
+            description="Beam size", min=1, max=MAX_BEAM_SIZE, value=defaults.beam_size, style=style, layout=widgets.Layout(width="170px")
+        )
+        self.batch_size = widgets.BoundedIntText(
+            description="Batch size",
+            min=1,
+            max=MAX_BATCH_SIZE,
+            value=defaults.batch_size,
+            style=style,
+            layout=widgets.Layout(width="170px"),
+        )
+        self.timestamps = widgets.Dropdown(
+            description="Timestamps", options=TIMESTAMPS, value=defaults.timestamps, style=style, layout=widgets.Layout(width="220px")
+        )
         self.initial_prompt = widgets.Text(description="Prompt", placeholder="optional, e.g. 以下係廣東話。", style=style, layout=wide)
 
         self.transcribe_button = widgets.Button(description="Transcribe", icon="play", button_style="primary")
@@ -99,7 +125,9 @@ class LayoutMixin:
         self.transcript_html = widgets.HTML("<i>Choose the settings and press Transcribe.</i>")
         self.compare_table = widgets.HTML()
         self.compare_output = widgets.Output()
-        self.clear_runs_button = widgets.Button(description="Clear runs", icon="trash", tooltip="Empty the table of runs (cached results are kept)")
+        self.clear_runs_button = widgets.Button(
+            description="Clear runs", icon="trash", tooltip="Empty the table of runs (cached results are kept)"
+        )
 
         def column(title, *children):
             return widgets.VBox([widgets.HTML(f"<b>{title}</b>"), *children], layout=widgets.Layout(width=COLUMN_WIDTH))

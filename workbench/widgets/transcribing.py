@@ -71,7 +71,16 @@ class TranscriptionMixin:
             resampler=self.resampler.value,
         )
         model = (self.model.value or "").strip() or EMBEDDED
-        return Request(source, self.decoder.value, self.channel.value, self.resampler.value, model, self.engine.value, options, self.reference.value.strip())
+        return Request(
+            source,
+            self.decoder.value,
+            self.channel.value,
+            self.resampler.value,
+            model,
+            self.engine.value,
+            options,
+            self.reference.value.strip(),
+        )
 
     def run_transcription(self) -> None:
         """Transcribe the current clip with the current settings (what the Transcribe button does).
