@@ -298,7 +298,10 @@ def make_clip(spec: Spec, speech: np.ndarray, speech_rate: int, origin: str) -> 
         # One microphone recorded on both channels through a miswired (pin 2/3 swapped) cable on the right:
         # the channels are exact opposites and their mean is silence.
         x = np.stack([x, -x], axis=1)
-        source += "; dual-mono (one microphone on both channels), the right channel's polarity inverted by a miswired cable: the mean down-mix is silence"
+        source += (
+            "; dual-mono (one microphone on both channels), the right channel's polarity inverted by a miswired cable:"
+            " the mean down-mix is silence"
+        )
     elif spec.channels == 2:
         delay = int(round(STEREO_DELAY_S * spec.rate))
         right = 10 ** (STEREO_GAIN_DB / 20) * np.concatenate([np.zeros(delay, np.float32), x[:-delay]])

@@ -75,7 +75,7 @@ def test_batch_matches_per_file(engine, encoder_batch):
     )
     alone = [transcribe(p, engine=engine, language="en", timestamps="segment", **GREEDY) for p in paths]
     assert len(batch) == len(paths)
-    for b, a, entry in zip(batch, alone, ENGLISH):
+    for b, a, entry in zip(batch, alone, ENGLISH, strict=True):
         assert b.text and jiwer.cer(a.text, b.text) <= MAX_BATCH_CER, (b.text, a.text)
         assert b.source == a.source == str(entry.path) and b.language == "en"
         assert b.settings["batch_size"] == len(paths) and b.settings["batched"] and b.settings["encoder_batch"] == encoder_batch

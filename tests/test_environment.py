@@ -131,7 +131,7 @@ def test_format_text_shows_every_finding_and_remedies_for_non_ok_ones():
     rows = [line for line in lines if line.split(maxsplit=1)[:1] in (["ok"], ["warning"], ["problem"])]
     assert len(rows) == 3
     # the summary column starts at the same place on every row
-    assert len({row.index(summary) for row, summary in zip(rows, ("all good", "runs on CPU", "missing"))}) == 1
+    assert len({row.index(summary) for row, summary in zip(rows, ("all good", "runs on CPU", "missing"), strict=True)}) == 1
     assert "fix: install a driver" in text and "fix: pip install gamma" in text
     assert text.count("fix:") == 2
     assert "problem" in lines[-1]

@@ -276,7 +276,7 @@ def test_paired_comparison_finds_a_consistent_difference(tmp_path):
     clips = [f"c{i}" for i in range(12)]
     path = write_results(
         tmp_path / "r.jsonl",
-        {"soxr_hq": dict(zip(clips, base)), "linear": dict(zip(clips, base + 0.1 + rng.normal(0, 0.01, 12)))},
+        {"soxr_hq": dict(zip(clips, base, strict=True)), "linear": dict(zip(clips, base + 0.1 + rng.normal(0, 0.01, 12), strict=True))},
     )
     c = experiments.compare(path, {"resampler": "soxr_hq"}, "resampler=linear")
     assert c.clips == 12 and c.losses == 12 and c.wins == 0
@@ -291,7 +291,9 @@ def test_paired_comparison_calls_noise_noise(tmp_path):
     clips = [f"c{i}" for i in range(10)]
     base = np.linspace(0.1, 0.6, 10)
     noise = np.array([0.02, -0.02] * 5)  # differences that cancel out
-    path = write_results(tmp_path / "r.jsonl", {"soxr_hq": dict(zip(clips, base)), "linear": dict(zip(clips, base + noise))})
+    path = write_results(
+        tmp_path / "r.jsonl", {"soxr_hq": dict(zip(clips, base, strict=True)), "linear": dict(zip(clips, base + noise, strict=True))}
+    )
     c = experiments.compare(path, {"resampler": "soxr_hq"}, {"resampler": "linear"})
     assert c.mean_diff == pytest.approx(0.0, abs=1e-12)
     assert c.p_value > 0.5 and not c.significant
@@ -407,7 +409,7 @@ def test_summary_means_are_over_recordings_when_grouped(tmp_path):
 def test_results_without_recordings_still_compare_clip_by_clip(tmp_path):
     clips = [f"c{i}" for i in range(8)]
     base = np.linspace(0.1, 0.5, 8)
-    per_setting = {"soxr_hq": dict(zip(clips, base)), "linear": dict(zip(clips, base + 0.1))}
+    per_setting = {"soxr_hq": dict(zip(clips, base, strict=True)), "linear": dict(zip(clips, base + 0.1, strict=True))}
     old = write_results(tmp_path / "old.jsonl", per_setting)  # rows written before they kept a recording
     c = experiments.compare(old, {"resampler": "soxr_hq"}, {"resampler": "linear"})
     assert (c.grouped_by, c.n_groups, c.n_units, c.clips) == (None, None, 8, 8)
@@ -430,7 +432,7 @@ def test_results_without_recordings_still_compare_clip_by_clip(tmp_path):
 
 def test_identical_pairs_carry_no_sign_and_are_counted(tmp_path):
     clips = [f"c{i}" for i in range(8)]
-    a = dict(zip(clips, np.linspace(0.1, 0.5, 8)))
+    a = dict(zip(clips, np.linspace(0.1, 0.5, 8), strict=True))
     b = {c: v + (0.2 if i < 5 else 0.0) for i, (c, v) in enumerate(a.items())}  # 5 worse, 3 identical
     path = write_results(tmp_path / "r.jsonl", {"soxr_hq": a, "linear": b})
     c = experiments.compare(path, {"resampler": "soxr_hq"}, {"resampler": "linear"})

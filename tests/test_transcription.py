@@ -274,7 +274,10 @@ def test_the_same_transcriptions_in_a_fresh_process_give_the_same_transcripts():
 
 
 def test_batched_faster_whisper_judges_each_window_as_the_per_file_decoder_does(monkeypatch):
-    """BatchedInferencePipeline has no fallback and no silence check: a repetitive window is decoded again on its own, a silent one dropped."""
+    """BatchedInferencePipeline has no fallback and no silence check.
+
+    A repetitive window is decoded again on its own, a silent one dropped.
+    """
     import faster_whisper
 
     def batched_result(audio, clip_timestamps, **kwargs):
@@ -337,7 +340,8 @@ def test_transformers_receives_the_safeguards():
     )
     assert any(n.startswith("condition_on_previous_text: no effect") for n in out.notes)
     assert out.segments[0].temperature is None  # the pipeline does not report the window statistics
-    # transformers judges silence by the no-speech probability and the log-prob together: without the one, the other is left out, and said so
+    # transformers judges silence by the no-speech probability and the log-prob together:
+    # without the one, the other is left out, and said so
     out = eng.transcribe(
         np.zeros(16000, np.float32),
         TranscriptionOptions(language="en", log_prob_threshold=None, compression_ratio_threshold=None, temperature_increment=0),
@@ -494,7 +498,7 @@ def test_embedded_model_is_assembled_and_verified_once(tmp_path):
 def test_corrupted_embedded_part_is_refused(tmp_path, monkeypatch):
     real = [models._package_data(p) for p in models.EMBEDDED_PACKAGES]
     fake = [tmp_path / "part1", tmp_path / "part2"]
-    for src, dst in zip(real, fake):
+    for src, dst in zip(real, fake, strict=True):
         shutil.copytree(src, dst)
     blob = bytearray((fake[1] / "model.bin.part2").read_bytes())
     blob[1000] ^= 0xFF

@@ -331,7 +331,7 @@ def test_the_bundled_set_is_the_default_and_synthetic_clips_say_so():
     try:
         entries = read_manifest(BUNDLED_MANIFEST)
         assert len(p.sources) == len(entries)
-        for source, entry in zip(p.sources, entries):
+        for source, entry in zip(p.sources, entries, strict=True):
             assert ("synthetic" in source.label) == ("synthetic" in entry.meta.get("source", "").lower())
         assert p.displayed_settings is not None, p.last_message
     finally:

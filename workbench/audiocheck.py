@@ -44,6 +44,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from .audiocheck_reports import AudioPathReport, ChannelPair, ChannelReport, ClippingReport, RateReport, SilenceReport
+from .errors import AudioCheckError
 from .io import to_jsonable
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -114,7 +115,7 @@ def _as_channels(samples) -> np.ndarray:
     if arr.ndim == 1:
         arr = arr[None, :]
     if arr.ndim != 2:
-        raise ValueError(f"samples must be 1-D or (channels, frames); got shape {arr.shape}")
+        raise AudioCheckError(f"samples must be 1-D or (channels, frames); got shape {arr.shape}")
     if arr.dtype.kind in "iu":
         info = np.iinfo(arr.dtype)
         if arr.dtype.kind == "u":
@@ -122,7 +123,7 @@ def _as_channels(samples) -> np.ndarray:
             return (arr.astype(np.float64) - mid) / mid
         return arr.astype(np.float64) / -float(info.min)
     if arr.dtype.kind != "f":
-        raise ValueError(f"samples must be numbers; got dtype {arr.dtype}")
+        raise AudioCheckError(f"samples must be numbers; got dtype {arr.dtype}")
     return arr
 
 
@@ -293,7 +294,7 @@ def check_channels(samples, sample_rate: int) -> ChannelReport:
     x = _as_channels(samples)
     rate = int(sample_rate)
     if rate <= 0:
-        raise ValueError(f"sample_rate must be positive; got {sample_rate}")
+        raise AudioCheckError(f"sample_rate must be positive; got {sample_rate}")
     channels, frames = x.shape
     freqs, energy, mix_energy = _spectra(x, rate)
     band = _speech_band(freqs)
@@ -530,7 +531,7 @@ def check_rate(declared_rate: int, samples, expected_seconds: float | None = Non
     x = _as_channels(samples)
     rate = int(declared_rate)
     if rate <= 0:
-        raise ValueError(f"declared_rate must be positive; got {declared_rate}")
+        raise AudioCheckError(f"declared_rate must be positive; got {declared_rate}")
     frames = int(x.shape[1])
     declared_seconds = frames / rate
     freqs, energy, _ = _spectra(x, rate)
@@ -542,7 +543,7 @@ def check_rate(declared_rate: int, samples, expected_seconds: float | None = Non
     mislabelled = False
     if expected_seconds is not None:
         if not expected_seconds > 0:
-            raise ValueError(f"expected_seconds must be positive; got {expected_seconds}")
+            raise AudioCheckError(f"expected_seconds must be positive; got {expected_seconds}")
         ratio = declared_seconds / float(expected_seconds)
         implied = frames / float(expected_seconds)
         nearest = min(COMMON_RATES, key=lambda r: abs(r - implied))

@@ -317,77 +317,70 @@ def _check_whisper(spec_name: str, variables: dict) -> None:
             )
 
 
-def _whisper_state_dict(variables: dict[str, np.ndarray], aliases: dict[str, str], dtype) -> dict[str, np.ndarray]:
-    """CTranslate2 variables mapped to ``WhisperForConditionalGeneration``'s state dict (without ``proj_out``)."""
-    used: set[str] = set()
-    out: dict[str, np.ndarray] = {}
+class _WeightMapper:
+    """Copies CTranslate2 variables into a transformers state dict, noting which variables it used."""
 
-    def get(name: str) -> np.ndarray:
-        if name not in variables:
+    def __init__(self, variables: dict[str, np.ndarray], dtype) -> None:
+        self.variables = variables
+        self.dtype = dtype
+        self.used: set[str] = set()
+        self.out: dict[str, np.ndarray] = {}
+
+    def get(self, name: str) -> np.ndarray:
+        if name not in self.variables:
             raise ModelConversionError(f"model.bin lacks the variable {name!r}; is this a complete Whisper model?")
-        used.add(name)
-        if f"{name}_scale" in variables:
-            used.add(f"{name}_scale")
-        return _dequantized(variables, name)
+        self.used.add(name)
+        if f"{name}_scale" in self.variables:
+            self.used.add(f"{name}_scale")
+        return _dequantized(self.variables, name)
 
-    def put(hf: str, arr: np.ndarray) -> None:
+    def put(self, hf: str, arr: np.ndarray) -> None:
         # astype copies, so every output tensor owns its memory (safetensors refuses shared storage).
-        out[hf] = np.ascontiguousarray(arr.astype(dtype, copy=True))
+        self.out[hf] = np.ascontiguousarray(arr.astype(self.dtype, copy=True))
 
-    def layer_norm(ct2: str, hf: str) -> None:
-        put(f"{hf}.weight", get(f"{ct2}/gamma"))
-        put(f"{hf}.bias", get(f"{ct2}/beta"))
+    def layer_norm(self, ct2: str, hf: str) -> None:
+        self.put(f"{hf}.weight", self.get(f"{ct2}/gamma"))
+        self.put(f"{hf}.bias", self.get(f"{ct2}/beta"))
 
-    def linear(ct2: str, hf: str, bias: bool = True) -> None:
-        put(f"{hf}.weight", get(f"{ct2}/weight"))
+    def linear(self, ct2: str, hf: str, bias: bool = True) -> None:
+        self.put(f"{hf}.weight", self.get(f"{ct2}/weight"))
         if bias:
-            put(f"{hf}.bias", get(f"{ct2}/bias"))
+            self.put(f"{hf}.bias", self.get(f"{ct2}/bias"))
 
-    def fused(ct2: str, hfs: list[str], biased: list[bool]) -> None:
+    def fused(self, ct2: str, hfs: list[str], biased: list[bool]) -> None:
         """Split a linear layer stacked on its output rows into equal parts."""
-        weight, bias = get(f"{ct2}/weight"), get(f"{ct2}/bias")
+        weight, bias = self.get(f"{ct2}/weight"), self.get(f"{ct2}/bias")
         parts = len(hfs)
         if weight.shape[0] % parts or bias.shape[0] != weight.shape[0]:
             raise ModelConversionError(f"{ct2} has shape {weight.shape}, which does not split into {parts} projections")
-        for hf, w, b, has_bias in zip(hfs, np.split(weight, parts), np.split(bias, parts), biased):
-            put(f"{hf}.weight", w)
+        for hf, w, b, has_bias in zip(hfs, np.split(weight, parts), np.split(bias, parts), biased, strict=True):
+            self.put(f"{hf}.weight", w)
             if has_bias:
-                put(f"{hf}.bias", b)
+                self.put(f"{hf}.bias", b)
 
-    def self_attention(ct2: str, hf: str) -> None:
-        layer_norm(f"{ct2}/self_attention/layer_norm", f"{hf}.self_attn_layer_norm")
-        fused(
+    def self_attention(self, ct2: str, hf: str) -> None:
+        self.layer_norm(f"{ct2}/self_attention/layer_norm", f"{hf}.self_attn_layer_norm")
+        self.fused(
             f"{ct2}/self_attention/linear_0",
             [f"{hf}.self_attn.q_proj", f"{hf}.self_attn.k_proj", f"{hf}.self_attn.v_proj"],
             [True, False, True],
         )
-        linear(f"{ct2}/self_attention/linear_1", f"{hf}.self_attn.out_proj")
+        self.linear(f"{ct2}/self_attention/linear_1", f"{hf}.self_attn.out_proj")
 
-    def ffn(ct2: str, hf: str) -> None:
-        layer_norm(f"{ct2}/ffn/layer_norm", f"{hf}.final_layer_norm")
-        linear(f"{ct2}/ffn/linear_0", f"{hf}.fc1")
-        linear(f"{ct2}/ffn/linear_1", f"{hf}.fc2")
+    def cross_attention(self, ct2: str, hf: str) -> None:
+        self.layer_norm(f"{ct2}/attention/layer_norm", f"{hf}.encoder_attn_layer_norm")
+        self.linear(f"{ct2}/attention/linear_0", f"{hf}.encoder_attn.q_proj")
+        self.fused(f"{ct2}/attention/linear_1", [f"{hf}.encoder_attn.k_proj", f"{hf}.encoder_attn.v_proj"], [False, True])
+        self.linear(f"{ct2}/attention/linear_2", f"{hf}.encoder_attn.out_proj")
 
-    for side in ("encoder", "decoder"):
-        put(f"model.{side}.embed_positions.weight", get(f"{side}/position_encodings/encodings"))
-        layer_norm(f"{side}/layer_norm", f"model.{side}.layer_norm")
-    for conv in ("conv1", "conv2"):
-        linear(f"encoder/{conv}", f"model.encoder.{conv}")
-    put("model.decoder.embed_tokens.weight", get("decoder/embeddings/weight"))
+    def ffn(self, ct2: str, hf: str) -> None:
+        self.layer_norm(f"{ct2}/ffn/layer_norm", f"{hf}.final_layer_norm")
+        self.linear(f"{ct2}/ffn/linear_0", f"{hf}.fc1")
+        self.linear(f"{ct2}/ffn/linear_1", f"{hf}.fc2")
 
-    for i in range(_count_layers(variables, "encoder")):
-        self_attention(f"encoder/layer_{i}", f"model.encoder.layers.{i}")
-        ffn(f"encoder/layer_{i}", f"model.encoder.layers.{i}")
-    for i in range(_count_layers(variables, "decoder")):
-        ct2, hf = f"decoder/layer_{i}", f"model.decoder.layers.{i}"
-        self_attention(ct2, hf)
-        layer_norm(f"{ct2}/attention/layer_norm", f"{hf}.encoder_attn_layer_norm")
-        linear(f"{ct2}/attention/linear_0", f"{hf}.encoder_attn.q_proj")
-        fused(f"{ct2}/attention/linear_1", [f"{hf}.encoder_attn.k_proj", f"{hf}.encoder_attn.v_proj"], [False, True])
-        linear(f"{ct2}/attention/linear_2", f"{hf}.encoder_attn.out_proj")
-        ffn(ct2, hf)
 
-    # The output projection must be the token embeddings (Whisper ties them).
+def _check_tied_projection(variables: dict[str, np.ndarray], aliases: dict[str, str], used: set[str]) -> None:
+    """The output projection must be the token embeddings (Whisper ties them) and have no bias."""
     projection = "decoder/projection/weight"
     if projection in variables:
         if not np.array_equal(variables[projection], variables["decoder/embeddings/weight"]):
@@ -400,10 +393,31 @@ def _whisper_state_dict(variables: dict[str, np.ndarray], aliases: dict[str, str
             raise ModelConversionError("the model's output projection has a bias, which Whisper does not")
         used.add("decoder/projection/bias")
 
-    left = sorted(n for n, a in variables.items() if n not in used and a.ndim > 0)
+
+def _whisper_state_dict(variables: dict[str, np.ndarray], aliases: dict[str, str], dtype) -> dict[str, np.ndarray]:
+    """CTranslate2 variables mapped to ``WhisperForConditionalGeneration``'s state dict (without ``proj_out``)."""
+    m = _WeightMapper(variables, dtype)
+    for side in ("encoder", "decoder"):
+        m.put(f"model.{side}.embed_positions.weight", m.get(f"{side}/position_encodings/encodings"))
+        m.layer_norm(f"{side}/layer_norm", f"model.{side}.layer_norm")
+    for conv in ("conv1", "conv2"):
+        m.linear(f"encoder/{conv}", f"model.encoder.{conv}")
+    m.put("model.decoder.embed_tokens.weight", m.get("decoder/embeddings/weight"))
+
+    for i in range(_count_layers(variables, "encoder")):
+        m.self_attention(f"encoder/layer_{i}", f"model.encoder.layers.{i}")
+        m.ffn(f"encoder/layer_{i}", f"model.encoder.layers.{i}")
+    for i in range(_count_layers(variables, "decoder")):
+        ct2, hf = f"decoder/layer_{i}", f"model.decoder.layers.{i}"
+        m.self_attention(ct2, hf)
+        m.cross_attention(ct2, hf)
+        m.ffn(ct2, hf)
+
+    _check_tied_projection(variables, aliases, m.used)
+    left = sorted(n for n, a in variables.items() if n not in m.used and a.ndim > 0)
     if left:
         raise ModelConversionError(f"model.bin holds variables the Whisper mapping does not know: {', '.join(left[:8])}")
-    return out
+    return m.out
 
 
 def _check_state_dict(config, state: dict[str, np.ndarray]) -> None:

@@ -116,6 +116,18 @@ class SpectrogramError(WorkbenchError, ValueError):
     """A spectrogram cannot be computed from these samples or settings (no rate, wrong rate, too short...)."""
 
 
+class FigureError(WorkbenchError, ValueError):
+    """A figure cannot be drawn from these inputs (no sample rate, two different ones, the wrong kind of spectrogram, nothing to show)."""
+
+
+class SignalError(WorkbenchError, ValueError):
+    """A test signal cannot be generated with these parameters (a sweep's frequencies outside 0 to Nyquist...)."""
+
+
+class AudioCheckError(WorkbenchError, ValueError):
+    """An audio check was given samples or settings it cannot measure (wrong shape or type, a rate or duration not above 0)."""
+
+
 class WorkbenchWarning(UserWarning):
     """Base class for every warning the workbench issues on purpose.
 

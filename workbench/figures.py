@@ -32,6 +32,7 @@ from pathlib import Path
 import numpy as np
 import plotly.graph_objects as go
 
+from .errors import FigureError
 from .io import atomic_path
 from .spectra import (
     MAX_BINS,
@@ -108,14 +109,14 @@ def _samples_and_rate(x, sr, what: str = "samples") -> tuple[np.ndarray, int]:
     """Samples and rate from a Clip, a ``(samples, sr)`` pair or an array plus ``sr``."""
     if _is_clip(x):
         if sr is not None and int(sr) != int(x.sample_rate):
-            raise ValueError(f"{what}: the clip is at {x.sample_rate} Hz but sr={sr} was given")
+            raise FigureError(f"{what}: the clip is at {x.sample_rate} Hz but sr={sr} was given")
         return np.asarray(x.samples), int(x.sample_rate)
     if isinstance(x, tuple) and len(x) == 2 and isinstance(x[1], Real):
         if sr is not None and int(sr) != int(x[1]):
-            raise ValueError(f"{what}: the pair says {x[1]} Hz but sr={sr} was given")
+            raise FigureError(f"{what}: the pair says {x[1]} Hz but sr={sr} was given")
         return np.asarray(x[0]), int(x[1])
     if sr is None:
-        raise ValueError(f"{what}: an array needs its sample rate; pass sr=<Hz>, a (samples, sr) pair or a Clip")
+        raise FigureError(f"{what}: an array needs its sample rate; pass sr=<Hz>, a (samples, sr) pair or a Clip")
     return np.asarray(x), int(sr)
 
 
@@ -371,12 +372,12 @@ def before_after_figure(
     shown = [downsample_for_display(s, max_frames, max_bins) for s in (b, a)]
     zmin, zmax = _db_range(shown, dynamic_range_db)
     names = []
-    for label, spec, src in zip(labels, (b, a), (before, after)):
+    for label, spec, src in zip(labels, (b, a), (before, after), strict=True):
         extra = _clip_label(src)
         names.append(f"{label}: {_khz(spec.sample_rate)}" + (f" ({extra})" if extra else ""))
 
     layout = _grid_layout(1, 2, names, shared_y=True, hspace=0.03)
-    traces = [_heatmap(spec, panel=panel, name=name) for panel, (spec, name) in enumerate(zip(shown, names), start=1)]
+    traces = [_heatmap(spec, panel=panel, name=name) for panel, (spec, name) in enumerate(zip(shown, names, strict=True), start=1)]
     top = max(b.nyquist, a.nyquist)
     low = min(b.nyquist, a.nyquist)
     for axis in ("xaxis", "xaxis2"):
@@ -484,7 +485,7 @@ def log_mel_figure(
     if isinstance(samples, Spectrogram):
         spec = samples
         if spec.kind != "log-mel":
-            raise ValueError(f"log_mel_figure needs a log-mel spectrogram; got kind={spec.kind!r}")
+            raise FigureError(f"log_mel_figure needs a log-mel spectrogram; got kind={spec.kind!r}")
     else:
         if _is_clip(samples) or isinstance(samples, tuple):
             sr = None
@@ -553,7 +554,7 @@ def sweep_figure(
     ['original (48 kHz)', 'naive x[::3] (16 kHz)']
     """
     if not results:
-        raise ValueError("sweep_figure needs at least one result")
+        raise FigureError("sweep_figure needs at least one result")
     specs = {name: _spectrogram(value, None, str(name)) for name, value in results.items()}
     shown = {name: downsample_for_display(s, max_frames, max_bins) for name, s in specs.items()}
     zmin, zmax = _db_range(shown.values(), dynamic_range_db)
@@ -564,7 +565,7 @@ def sweep_figure(
     layout = _grid_layout(rows, cols, names, hspace=0.05, vspace=0.15 if rows > 1 else 0.1)
     marked = min(s.nyquist for s in specs.values()) if nyquist is None else float(nyquist)
     traces = []
-    for i, ((name, spec), label) in enumerate(zip(shown.items(), names)):
+    for i, ((name, spec), label) in enumerate(zip(shown.items(), names, strict=True)):
         panel = i + 1
         traces.append(_heatmap(spec, panel=panel, name=label))
         suffix = _axis_id("x", panel)[1:]

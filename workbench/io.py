@@ -1,4 +1,4 @@
-"""Writing files and folders without ever leaving a partial one behind, and the one JSON encoder."""
+"""Writing files and folders without ever leaving a partial one behind, the one JSON encoder, and the one JSON Lines reader."""
 
 from __future__ import annotations
 
@@ -9,7 +9,9 @@ import math
 import os
 import shutil
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 
@@ -174,3 +176,52 @@ def dumps(value, **kwargs) -> str:
     """
     kwargs.setdefault("ensure_ascii", False)
     return json.dumps(to_jsonable(value), allow_nan=False, **kwargs)
+
+
+class JsonLine(NamedTuple):
+    """One non-blank line of a JSON Lines text, parsed."""
+
+    number: int
+    """The line's number, from 1."""
+    value: object
+    """The parsed value; ``None`` when the line is not JSON."""
+    error: json.JSONDecodeError | None
+    """Why the line is not JSON, or ``None``."""
+    complete: bool
+    """False for a last line with no newline after it (possibly a write cut short)."""
+
+
+def parse_json_lines(text: str) -> Iterator[JsonLine]:
+    """Each non-blank line of the JSON Lines ``text``: its number and its value or the error parsing it.
+
+    Lines end at ``"\\n"`` only (a JSON string may hold other line
+    separators, such as U+2028, unescaped); a ``"\\r"`` before it is
+    whitespace to JSON. What to do with a line that is not JSON is the
+    caller's choice.
+
+    Examples
+    --------
+    >>> [(line.number, line.value, line.complete) for line in parse_json_lines('{"a": 1}\\n\\n[2]\\n3')]
+    [(1, {'a': 1}, True), (3, [2], True), (4, 3, False)]
+    >>> bad = next(parse_json_lines('{"a": '))
+    >>> bad.value, type(bad.error).__name__, bad.complete
+    (None, 'JSONDecodeError', False)
+    """
+    lines = text.split("\n")
+    last = len(lines)
+    for number, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        try:
+            yield JsonLine(number, json.loads(line), None, number < last)
+        except json.JSONDecodeError as exc:
+            yield JsonLine(number, None, exc, number < last)
+
+
+def read_json_lines(path, encoding: str = "utf-8-sig") -> Iterator[JsonLine]:
+    """Each non-blank line of the JSON Lines file ``path``, as :func:`parse_json_lines` gives it.
+
+    The file is read whole, at once (a byte-order mark is skipped), so the
+    lines come from one state of it and a missing file raises here.
+    """
+    return parse_json_lines(Path(path).read_text(encoding=encoding))

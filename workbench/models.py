@@ -151,7 +151,7 @@ def embedded_ctranslate2_dir(cache=None) -> Path:
     if _embedded_ctranslate2_ready(target):
         return target
     data = [_package_data(p) for p in EMBEDDED_PACKAGES]
-    parts = [d / name for d, name in zip(data, EMBEDDED_PARTS)]
+    parts = [d / name for d, name in zip(data, EMBEDDED_PARTS, strict=True)]
     for part in parts:
         if not part.is_file():
             reinstall = install_hint(_pinned(part.parents[1].name), options="--force-reinstall")
@@ -254,7 +254,8 @@ def parse_model_name(name: str) -> tuple[str, str]:
     if name.count("/") == 1:
         return "huggingface", name
     raise ModelError(
-        f"model {name!r} is neither 'embedded', a hub id like 'openai/whisper-large-v3' (or 'ms:AI-ModelScope/whisper-large-v3'), nor an existing folder"
+        f"model {name!r} is neither 'embedded', a hub id like 'openai/whisper-large-v3' "
+        "(or 'ms:AI-ModelScope/whisper-large-v3'), nor an existing folder"
     )
 
 
@@ -275,7 +276,8 @@ def detect_layout(path: Path) -> str:
     if not weights:
         if list(path.glob("*.bin")) or list(path.glob("*.pt")):
             raise ModelFilesError(
-                f"model folder {path} has only pickle weights (*.bin/*.pt); the workbench loads safetensors only. Convert it, or download the safetensors files."
+                f"model folder {path} has only pickle weights (*.bin/*.pt); the workbench loads safetensors only. "
+                "Convert it, or download the safetensors files."
             )
         missing.append("model.safetensors")
     if missing:

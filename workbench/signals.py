@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from .errors import SignalError
+
 #: Default peak level of generated signals (linear, -6 dBFS).
 DEFAULT_AMPLITUDE = 0.5
 #: Fade length applied to both ends, so edges do not splatter energy across the spectrum.
@@ -31,7 +33,7 @@ def log_sweep(
     """
     f1 = 0.95 * sr / 2 if f1 is None else f1
     if not 0 < f0 < f1 <= sr / 2:
-        raise ValueError(f"sweep needs 0 < f0 < f1 <= sr/2; got f0={f0}, f1={f1}, sr={sr}")
+        raise SignalError(f"sweep needs 0 < f0 < f1 <= sr/2; got f0={f0}, f1={f1}, sr={sr}")
     n = int(round(duration * sr))
     t = np.arange(n) / sr
     k = np.log(f1 / f0)

@@ -96,6 +96,7 @@ from .results import (
     config_label,
     format_harness,
     harness_figure,
+    load_harness_results,
     load_results,
     write_harness_result,
 )
@@ -167,6 +168,7 @@ __all__ = [
     "harness_figure",
     "large_v3_log_mels",
     "latency_drift",
+    "load_harness_results",
     "load_results",
     "machine_label",
     "make_long_flac",

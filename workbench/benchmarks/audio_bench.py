@@ -6,7 +6,6 @@ on a shared CI machine is too noisy to fail a build on.
 
 from __future__ import annotations
 
-import json
 import platform
 import tempfile
 from pathlib import Path
@@ -125,9 +124,9 @@ def bench_audio(*, quick: bool = False, out=None, progress: bool = True) -> dict
     steps.update()
     steps.close()
     if out:
-        from ..io import write_text
+        from ..io import dumps, write_text
 
-        write_text(out, json.dumps(result, indent=2))
+        write_text(out, dumps(result, indent=2))
     return result
 
 
@@ -142,7 +141,9 @@ def format_audio_bench(result: dict) -> str:
     ]
     ld = result["load"]
     lines.append(
-        f"load  {ld['input']}: {ld['seconds_mean_mix']:.3f} s mean-mixed, {ld['seconds_all_channels']:.3f} s all channels ({ld['decoder']}); target < {ld['target_seconds']} s: {verdict(ld['met'])}"
+        f"load  {ld['input']}: {ld['seconds_mean_mix']:.3f} s mean-mixed, "
+        f"{ld['seconds_all_channels']:.3f} s all channels ({ld['decoder']}); "
+        f"target < {ld['target_seconds']} s: {verdict(ld['met'])}"
     )
     rs = result["resample"]
     lines.append(f"resample  {rs['input']} (x real time, best of {REPEATS}):")
@@ -150,7 +151,8 @@ def format_audio_bench(result: dict) -> str:
         mark = "  <- default" if name == rs["default"] else ""
         lines.append(f"  {name:<24} {row['realtime_factor']:>10.0f}x  {1000 * row['seconds']:>8.1f} ms{mark}")
     lines.append(
-        f"  default {rs['default']}: {rs['default_realtime_factor']:.0f}x; target >= {rs['target_realtime_factor']:.0f}x: {verdict(rs['met'])}"
+        f"  default {rs['default']}: {rs['default_realtime_factor']:.0f}x; "
+        f"target >= {rs['target_realtime_factor']:.0f}x: {verdict(rs['met'])}"
     )
     fg = result["figure"]
     lines.append(

@@ -36,7 +36,12 @@ else:
 t1 = time.perf_counter()
 ref = resolve_model("embedded", engine=sys.argv[1])
 engine, load_s = get_engine(sys.argv[1], ref, "cpu", sys.argv[2])
-print(json.dumps({"import_s": t1 - t0, "resolve_s": time.perf_counter() - t1 - load_s, "load_s": load_s, "total_s": time.perf_counter() - t1}))
+print(json.dumps({
+    "import_s": t1 - t0,
+    "resolve_s": time.perf_counter() - t1 - load_s,
+    "load_s": load_s,
+    "total_s": time.perf_counter() - t1,
+}))
 """
 
 _CHILD_LONG = """
@@ -48,7 +53,13 @@ t0 = time.perf_counter()
 t = transcribe((clip, 16000), engine=sys.argv[2], language="en", beam_size=int(sys.argv[3]), timestamps="none")
 wall = time.perf_counter() - t0
 peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
-print(json.dumps({"seconds": wall, "audio_s": t.timings["audio_s"], "peak_rss_bytes": peak, "chars": len(t.text), "precision": t.settings["precision"]}))
+print(json.dumps({
+    "seconds": wall,
+    "audio_s": t.timings["audio_s"],
+    "peak_rss_bytes": peak,
+    "chars": len(t.text),
+    "precision": t.settings["precision"],
+}))
 """
 
 
@@ -192,9 +203,9 @@ def bench_engines(
         },
     }
     if out:
-        from ..io import write_text
+        from ..io import dumps, write_text
 
-        write_text(out, json.dumps(result, indent=2))
+        write_text(out, dumps(result, indent=2))
     return result
 
 
@@ -206,25 +217,30 @@ def format_engines_bench(r: dict) -> str:
         return "meets target" if t[key]["met"] else "MISSES target"
 
     lines = [
-        f"engines benchmark{' (quick mode)' if r['quick'] else ''}: {r['audio_seconds']:.1f} s of audio, beam {r['beam_size']}, CPU, {r['machine']['threads']} threads"
+        f"engines benchmark{' (quick mode)' if r['quick'] else ''}: {r['audio_seconds']:.1f} s of audio, "
+        f"beam {r['beam_size']}, CPU, {r['machine']['threads']} threads"
     ]
     for name, key in (("transformers float32", "transformers"), ("faster-whisper int8", "faster_whisper")):
         e = r[key]
         lines.append(
-            f"  {name:<21} raw {e['raw_rtf']:.3f} RTF   workbench {e['workbench_rtf']:.3f} RTF   overhead {e['overhead']:+.1%} ({ok(key + '_overhead')})"
+            f"  {name:<21} raw {e['raw_rtf']:.3f} RTF   workbench {e['workbench_rtf']:.3f} RTF   "
+            f"overhead {e['overhead']:+.1%} ({ok(key + '_overhead')})"
         )
     lines.append(
-        f"  faster-whisper int8 vs transformers float32: {r['speedup_fw_int8_vs_tf_fp32']:.2f}x faster ({ok('fw_speedup')}, target {t['fw_speedup']['target']})"
+        f"  faster-whisper int8 vs transformers float32: {r['speedup_fw_int8_vs_tf_fp32']:.2f}x faster "
+        f"({ok('fw_speedup')}, target {t['fw_speedup']['target']})"
     )
     for e, v in r["reload"].items():
         lines.append(
-            f"  second load of the embedded model, {e}: {v['total_s']:.2f} s (plus {v['import_s']:.2f} s importing the libraries, once per process)"
+            f"  second load of the embedded model, {e}: {v['total_s']:.2f} s "
+            f"(plus {v['import_s']:.2f} s importing the libraries, once per process)"
         )
     lines.append(f"    {ok('reload')} ({t['reload']['target']})")
     for e, v in r["long_file"].items():
         if isinstance(v, dict):
             lines.append(
-                f"  {r['long_file']['minutes']}-minute file, {e} ({v['precision']}, beam 1): {v['seconds']:.0f} s, RTF {v['seconds'] / v['audio_s']:.3f}, peak RSS {v['peak_rss_bytes'] / 1e9:.2f} GB"
+                f"  {r['long_file']['minutes']}-minute file, {e} ({v['precision']}, beam 1): {v['seconds']:.0f} s, "
+                f"RTF {v['seconds'] / v['audio_s']:.3f}, peak RSS {v['peak_rss_bytes'] / 1e9:.2f} GB"
             )
     lines.append(f"    {ok('peak_memory')} ({t['peak_memory']['target']})")
     return "\n".join(lines)

@@ -230,7 +230,8 @@ def format_random_large_v3(r: dict) -> str:
     """One line per batch size, each saying that this is not a transcription."""
     arch = r["architecture"]
     lines = [
-        f"{r['label']}: {arch['encoder_layers']}+{arch['decoder_layers']} layers, {r['parameters'] / 1e9:.2f} B parameters, {r['dtype']} on {r['device']}, built in {r['build_s']:.1f} s"
+        f"{r['label']}: {arch['encoder_layers']}+{arch['decoder_layers']} layers, {r['parameters'] / 1e9:.2f} B parameters, "
+        f"{r['dtype']} on {r['device']}, built in {r['build_s']:.1f} s"
     ]
     for b in r["runs"]:
         mem = f"peak GPU {b['peak_gpu_bytes'] / 1e9:.2f} GB" if b["peak_gpu_bytes"] else f"peak RSS {b['peak_rss_bytes'] / 1e9:.2f} GB"

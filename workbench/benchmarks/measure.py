@@ -238,7 +238,7 @@ def measure_batch_vs_loop(spec: dict) -> dict:
         "speedup": speedup,
         "target": TARGET_BATCH_SPEEDUP,
         "met": speedup >= TARGET_BATCH_SPEEDUP,
-        "identical_transcripts": sum(a == b for a, b in zip(loop_texts, batch_texts)),
+        "identical_transcripts": sum(a == b for a, b in zip(loop_texts, batch_texts, strict=True)),
         "encoder": _encoder_seconds(loaded, [c for c, _ in clips], spec["batch_size"]),
     }
 

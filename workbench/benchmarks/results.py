@@ -35,12 +35,17 @@ def write_harness_result(result: dict, out_dir=RESULTS_DIR) -> dict:
     write_text(files["json"], dumps({**result, "files": files}, indent=2))
     # plotly.js is written once beside the figures, so that they open offline without a copy each
     to_html(harness_figure(result), files["figure"], include_plotlyjs="directory")
-    to_html(compare_machines_figure(load_results(out)), files["comparison"], include_plotlyjs="directory")
+    to_html(compare_machines_figure(load_harness_results(out)), files["comparison"], include_plotlyjs="directory")
     return files
 
 
-def load_results(folder=RESULTS_DIR) -> list[dict]:
-    """Every harness result JSON in ``folder``, oldest first."""
+def load_harness_results(folder=RESULTS_DIR) -> list[dict]:
+    """Every harness result in ``folder``, oldest first: one JSON object per ``*.json`` file.
+
+    Files that cannot be read, are not JSON or are not a harness result
+    (their ``suite`` is not :data:`SUITE`) are left out. (An experiment's
+    results store, JSON Lines, is read by :func:`workbench.experiments.load_results`.)
+    """
     results = []
     for path in sorted(Path(folder).glob("*.json")):
         try:
@@ -50,6 +55,10 @@ def load_results(folder=RESULTS_DIR) -> list[dict]:
         if isinstance(data, dict) and data.get("suite") == SUITE:
             results.append(data)
     return results
+
+
+#: The name :func:`load_harness_results` had first.
+load_results = load_harness_results
 
 
 def config_label(row: dict) -> str:
@@ -158,7 +167,8 @@ def format_harness(result: dict) -> str:
     quick = " (quick mode: a smoke test, not comparable to the targets)" if result["quick"] else ""
     s = result["settings"]
     lines = [
-        f"harness{quick} on {result['machine']['label']} ({result['machine']['platform']}), embedded Whisper base, beam {s['beam_size']}, timestamps {s['timestamps']}, {len(s['clips'])} clips",
+        f"harness{quick} on {result['machine']['label']} ({result['machine']['platform']}), embedded Whisper base, "
+        f"beam {s['beam_size']}, timestamps {s['timestamps']}, {len(s['clips'])} clips",
     ]
     if result["matrix"]:
         lines.append(
@@ -166,29 +176,36 @@ def format_harness(result: dict) -> str:
         )
         for r in result["matrix"]:
             lines.append(
-                f"{config_label(r):<44} {r['load_s']:>7.2f} {r['real_time_factor']:>7.3f} {r['throughput']:>11.1f} {gb(r['peak_rss_bytes']):>11} {gb(r['peak_gpu_bytes']):>11} {r['cpu_utilisation']:>8.0%}"
+                f"{config_label(r):<44} {r['load_s']:>7.2f} {r['real_time_factor']:>7.3f} {r['throughput']:>11.1f} "
+                f"{gb(r['peak_rss_bytes']):>11} {gb(r['peak_gpu_bytes']):>11} {r['cpu_utilisation']:>8.0%}"
             )
     for r in result["batch"]:
         enc = r["encoder"]
         lines.append(
-            f"batch of {r['clips']} vs per-file loop, {r['engine']} {r['precision']} {r['device']}: loop {min(r['loop_s']):.2f} s, batch {min(r['batch_s']):.2f} s, "
-            f"{r['speedup']:.2f}x ({mark(r['met'])}, target >= {r['target']}x); {r['identical_transcripts']}/{r['clips']} transcripts identical; "
+            f"batch of {r['clips']} vs per-file loop, {r['engine']} {r['precision']} {r['device']}: "
+            f"loop {min(r['loop_s']):.2f} s, batch {min(r['batch_s']):.2f} s, "
+            f"{r['speedup']:.2f}x ({mark(r['met'])}, target >= {r['target']}x); "
+            f"{r['identical_transcripts']}/{r['clips']} transcripts identical; "
             f"encoder {enc['per_clip_alone_s']:.3f} s per clip alone, {enc['per_clip_batched_s']:.3f} s batched"
         )
     if result.get("variants"):
         lines.append(f"other ways to batch ({len(result['settings']['clips'])} clips, best of each):")
         lines.append(
-            f"  {'engine':<15} {'precision':<9} {'beam':>4} {'timestamps':<10} {'batch':>5} {'max tokens':>10} {'loop s':>7} {'batch s':>7} {'speed-up':>8} {'identical':>9}"
+            f"  {'engine':<15} {'precision':<9} {'beam':>4} {'timestamps':<10} {'batch':>5} {'max tokens':>10} "
+            f"{'loop s':>7} {'batch s':>7} {'speed-up':>8} {'identical':>9}"
         )
         for r in result["variants"]:
             lines.append(
-                f"  {r['engine']:<15} {r['precision']:<9} {r['beam_size']:>4} {r['timestamps']:<10} {r['batch_size']:>5} {r.get('max_new_tokens') or '-':>10} "
+                f"  {r['engine']:<15} {r['precision']:<9} {r['beam_size']:>4} {r['timestamps']:<10} {r['batch_size']:>5} "
+                f"{r.get('max_new_tokens') or '-':>10} "
                 f"{min(r['loop_s']):>7.2f} {min(r['batch_s']):>7.2f} {r['speedup']:>7.2f}x {r['identical_transcripts']:>4}/{r['clips']}"
             )
     for r in result["stability"]:
         lines.append(
-            f"stability, {r['engine']} {r['precision']} {r['device']}, {r['files']} files: latency drift {r['drift']:+.1%} ({mark(r['drift_met'])}, within +/-{r['drift_target']:.0%}), "
-            f"memory growth {r['memory_growth_bytes'] / MB:+.1f} MB ({mark(r['memory_met'])}, < {r['memory_growth_target_bytes'] / MB:g} MB)"
+            f"stability, {r['engine']} {r['precision']} {r['device']}, {r['files']} files: "
+            f"latency drift {r['drift']:+.1%} ({mark(r['drift_met'])}, within +/-{r['drift_target']:.0%}), "
+            f"memory growth {r['memory_growth_bytes'] / MB:+.1f} MB "
+            f"({mark(r['memory_met'])}, < {r['memory_growth_target_bytes'] / MB:g} MB)"
         )
     for r in result.get("random_large_v3", []):
         lines.append(format_random_large_v3(r))

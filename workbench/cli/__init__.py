@@ -99,7 +99,8 @@ def cmd_compare_decoders(args) -> int:
     for r in rows:
         resid = "identical" if r["residual_db"] == -math.inf else f"{r['residual_db']:.1f}"
         print(
-            f"{r['other']:<12} {r['offset_samples']:>17d} {r['offset_ms']:>12.2f} {r['level_difference_db']:>11.2f} {resid:>14} {r['other_frames']:>10d}"
+            f"{r['other']:<12} {r['offset_samples']:>17d} {r['offset_ms']:>12.2f} {r['level_difference_db']:>11.2f} "
+            f"{resid:>14} {r['other_frames']:>10d}"
         )
     return 0
 
@@ -371,7 +372,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser(
         "resample-report",
         help="measure every resampler: alias rejection, passband, speed",
-        description="Measures every method on a log sweep and band-limited noise above the new Nyquist; prints a table and writes CSV, JSON and an HTML report.",
+        description="Measures every method on a log sweep and band-limited noise above the new Nyquist; "
+        "prints a table and writes CSV, JSON and an HTML report.",
     )
     p.add_argument("--rates", default=",".join(map(str, REPORT_RATES)), help="comma-separated source rates (Hz)")
     p.add_argument("--target", type=int, default=SAMPLE_RATE)
@@ -414,13 +416,15 @@ def build_parser() -> argparse.ArgumentParser:
         "--temperature-increment",
         type=float,
         metavar="STEP",
-        help="temperature fallback: a window failing the compression-ratio or log-prob check is decoded again at temperature + STEP, up to 1.0; 0 disables it (default: 0.2)",
+        help="temperature fallback: a window failing the compression-ratio or log-prob check is decoded again at temperature + STEP, "
+        "up to 1.0; 0 disables it (default: 0.2)",
     )
     p.add_argument(
         "--compression-ratio-threshold",
         type=_threshold_arg,
         metavar="RATIO",
-        help="a window whose text gzip-compresses better than RATIO (a repetition loop) falls back; 'none' disables the check (default: 2.4)",
+        help="a window whose text gzip-compresses better than RATIO (a repetition loop) falls back; "
+        "'none' disables the check (default: 2.4)",
     )
     p.add_argument(
         "--log-prob-threshold",
@@ -432,14 +436,16 @@ def build_parser() -> argparse.ArgumentParser:
         "--no-speech-threshold",
         type=_threshold_arg,
         metavar="PROB",
-        help="a window whose no-speech probability is above PROB, with a log-probability below --log-prob-threshold, is dropped as silence; 'none' keeps every window (default: 0.6)",
+        help="a window whose no-speech probability is above PROB, with a log-probability below --log-prob-threshold, "
+        "is dropped as silence; 'none' keeps every window (default: 0.6)",
     )
     p.add_argument(
         "--no-condition-on-previous-text",
         dest="condition_on_previous_text",
         action="store_false",
         default=None,
-        help="do not prompt each window with the previous window's text (default: conditioned; turning it off stops repetition carrying over)",
+        help="do not prompt each window with the previous window's text "
+        "(default: conditioned; turning it off stops repetition carrying over)",
     )
     p.add_argument(
         "--vad-filter",
@@ -475,7 +481,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--resamplers",
         default=None,
         metavar="A,B,...",
-        help="resamplers to compare, the reference first (default: soxr_vhq,soxr_hq,torchaudio_default,linear,naive_decimation; see 'resamplers')",
+        help="resamplers to compare, the reference first "
+        "(default: soxr_vhq,soxr_hq,torchaudio_default,linear,naive_decimation; see 'resamplers')",
     )
     p.add_argument(
         "--model",

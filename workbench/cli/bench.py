@@ -58,11 +58,16 @@ def add_commands(sub) -> None:
     p = sub.add_parser(
         "bench",
         help="benchmarks (suites: harness, matrix, batch, batch-variants, stability, audio, engines)",
-        description="harness (the default): every engine x precision x batch size x device (load time, real-time factor, throughput, peak RSS and GPU memory, CPU use), "
-        "a batch of 16 clips vs the per-file loop, and latency drift and memory growth over 100 files; writes JSON (with the doctor report) and a figure under "
-        "benchmarks/results/. matrix, batch, stability: one part of it. batch-variants: batch vs loop with other precisions, beams, timestamps and batch sizes. "
-        "audio: load time of a 10-minute 48 kHz stereo FLAC, resampling speed per method, and time to build a before/after spectrogram figure. "
-        "engines: raw transformers and faster-whisper against the workbench's engines on FILEs, model reload time, and peak memory of a 10-minute file.",
+        description="harness (the default): every engine x precision x batch size x device "
+        "(load time, real-time factor, throughput, peak RSS and GPU memory, CPU use), "
+        "a batch of 16 clips vs the per-file loop, and latency drift and memory growth over 100 files; "
+        "writes JSON (with the doctor report) and a figure under "
+        "benchmarks/results/. matrix, batch, stability: one part of it. "
+        "batch-variants: batch vs loop with other precisions, beams, timestamps and batch sizes. "
+        "audio: load time of a 10-minute 48 kHz stereo FLAC, resampling speed per method, "
+        "and time to build a before/after spectrogram figure. "
+        "engines: raw transformers and faster-whisper against the workbench's engines on FILEs, model reload time, "
+        "and peak memory of a 10-minute file.",
     )
     p.add_argument(
         "suite", nargs="?", default="harness", choices=["harness", "matrix", "batch", "batch-variants", "stability", "audio", "engines"]
@@ -83,7 +88,8 @@ def add_commands(sub) -> None:
     p.add_argument(
         "--random-large-v3",
         action="store_true",
-        help="also time Whisper large-v3's architecture with random weights (throughput and memory only, not a transcription; meant for GPUs)",
+        help="also time Whisper large-v3's architecture with random weights "
+        "(throughput and memory only, not a transcription; meant for GPUs)",
     )
     p.add_argument("--large-v3-layers", type=int, default=None, help="layers of that model (default 32, as published)")
     p.add_argument("--label", default=None, help="machine label in the result file names (default e.g. cpu-2core or the GPU's name)")
@@ -96,7 +102,8 @@ def add_commands(sub) -> None:
     p.add_argument(
         "--out",
         default=None,
-        help=f"harness: folder for the results (default {RESULTS_DIR.as_posix()}); audio, engines: also write the result as JSON to this file",
+        help=f"harness: folder for the results (default {RESULTS_DIR.as_posix()}); "
+        "audio, engines: also write the result as JSON to this file",
     )
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_bench)

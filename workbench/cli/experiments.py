@@ -19,7 +19,8 @@ def add_commands(sub) -> None:
     p = sub.add_parser(
         "run",
         help="run an experiment grid from a YAML file; resumes where it stopped",
-        description="Transcribe and score every clip under every setting of the grid; each result is appended to the results file as soon as it exists, "
+        description="Transcribe and score every clip under every setting of the grid; "
+        "each result is appended to the results file as soon as it exists, "
         "so the same command after a crash (even kill -9) picks up where it stopped.",
         epilog=EXAMPLE_CONFIG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
@@ -45,7 +46,8 @@ def add_commands(sub) -> None:
     p.add_argument(
         "--group-by",
         metavar="COLUMN",
-        help="average the clips of each group before the intervals and tests (default: recording, when every row names one; 'clip' for none)",
+        help="average the clips of each group before the intervals and tests "
+        "(default: recording, when every row names one; 'clip' for none)",
     )
     p.add_argument("--chart", help="also write the chart as HTML here")
     p.add_argument("--parquet", help="also write every result row as Parquet here")

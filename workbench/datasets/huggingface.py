@@ -205,7 +205,8 @@ def import_hf(
                 done = index + 1
     except (ConnectionError, TimeoutError) as e:
         raise HubDatasetError(
-            f"{label}: connection lost after {done} row(s) ({e}); the clips written so far are kept in {clips}: run the same import again to resume"
+            f"{label}: connection lost after {done} row(s) ({e}); the clips written so far are kept in {clips}: "
+            "run the same import again to resume"
         ) from None
     write_manifest(entries, out / HF_MANIFEST_NAME, allow_outside=allow_outside)
     return Dataset(entries, problems, out.resolve(), name)
@@ -319,7 +320,8 @@ def _access_hint(dataset_id: str) -> str:
 def _unreachable_message(hf, where: str, dataset_id: str, exc: BaseException) -> str:
     offline = hf.config.HF_HUB_OFFLINE
     state = (
-        "offline mode is on (HF_HUB_OFFLINE / HF_DATASETS_OFFLINE), so only datasets already in the local cache can be opened; unset them to download"
+        "offline mode is on (HF_HUB_OFFLINE / HF_DATASETS_OFFLINE), so only datasets already in the local cache can be opened; "
+        "unset them to download"
         if offline
         else "check the network connection or proxy"
     )

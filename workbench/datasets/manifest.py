@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..errors import WorkbenchError
+from ..io import parse_json_lines
 
 #: The bundled set: ``data/`` beside the package in a checkout.
 BUNDLED_DIR = Path(__file__).resolve().parents[2] / "data"
@@ -123,13 +124,12 @@ def _read_jsonl(path: Path, root: Path, allow_outside: bool) -> list[ManifestEnt
         except ValueError as e:
             raise ManifestError(f"{path}: not valid JSON ({e})") from None
     else:
-        for i, line in enumerate(text.splitlines(), start=1):
-            if not line.strip():
-                continue
-            try:
-                records.append((i, json.loads(line)))
-            except ValueError as e:
-                raise ManifestError(f"{path}, line {i}: not a JSON object ({e}); a JSONL manifest has one object per line") from None
+        for line in parse_json_lines(text):
+            if line.error is not None:
+                raise ManifestError(
+                    f"{path}, line {line.number}: not a JSON object ({line.error}); a JSONL manifest has one object per line"
+                )
+            records.append((line.number, line.value))
     entries = []
     for i, record in records:
         where = f"{path}, line {i}"

@@ -25,7 +25,9 @@ def summary_chart(summary: pd.DataFrame, title: str | None = None):
                 type="data", symmetric=False, array=summary["ci_high"] - summary["mean"], arrayminus=summary["mean"] - summary["ci_low"]
             ),
             customdata=np.stack([summary["clips"], summary["ci_low"], summary["ci_high"]], axis=1),
-            hovertemplate="%{x}<br>mean %{y:.3f}<br>CI %{customdata[1]:.3f} to %{customdata[2]:.3f}<br>%{customdata[0]} clips<extra></extra>",
+            hovertemplate=(
+                "%{x}<br>mean %{y:.3f}<br>CI %{customdata[1]:.3f} to %{customdata[2]:.3f}<br>%{customdata[0]} clips<extra></extra>"
+            ),
             marker_color="#4c78a8",
         )
     )

@@ -144,10 +144,10 @@ def expand_grid(grid: dict | list, fixed: dict | None = None) -> list[dict]:
     if isinstance(grid, dict):
         keys = list(grid)
         values = [v if isinstance(v, (list, tuple)) else [v] for v in grid.values()]
-        empty = [k for k, v in zip(keys, values) if not v]
+        empty = [k for k, v in zip(keys, values, strict=True) if not v]
         if empty:
             raise ExperimentError(f"grid: {', '.join(empty)} has no values; give at least one value or leave the key out")
-        raw = [dict(zip(keys, combo)) for combo in itertools.product(*values)]
+        raw = [dict(zip(keys, combo, strict=True)) for combo in itertools.product(*values)]
     elif isinstance(grid, (list, tuple)) and all(isinstance(s, dict) for s in grid):
         raw = [dict(s) for s in grid]
     else:

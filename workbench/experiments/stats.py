@@ -36,7 +36,7 @@ def varying_settings(frame: pd.DataFrame) -> list[str]:
 def _label(frame: pd.DataFrame, columns: list[str]) -> pd.Series:
     if not columns:
         return frame["setting_id"]
-    return frame[columns].astype(str).agg(lambda r: ", ".join(f"{k}={v}" for k, v in zip(columns, r)), axis=1)
+    return frame[columns].astype(str).agg(lambda r: ", ".join(f"{k}={v}" for k, v in zip(columns, r, strict=True)), axis=1)
 
 
 def bootstrap_ci(values, *, confidence: float = CONFIDENCE, n_resamples: int = BOOTSTRAP_RESAMPLES, seed: int = 0) -> tuple[float, float]:
@@ -113,7 +113,8 @@ def _grouping(frame: pd.DataFrame, group_by, where: str) -> str | None:
         return None
     if not isinstance(group_by, str) or not group_by:
         raise ExperimentError(
-            f"{where}: group_by must be a column such as 'recording', 'clip' (each clip on its own) or None (by recording when every row names one); got {group_by!r}"
+            f"{where}: group_by must be a column such as 'recording', 'clip' (each clip on its own) "
+            f"or None (by recording when every row names one); got {group_by!r}"
         )
     if group_by not in frame:
         hint = " (results written from a manifest without a recording column have none)" if group_by == RECORDING_COLUMN else ""
@@ -180,7 +181,8 @@ def summarise(
     unknown = [c for c in columns if c not in frame]
     if unknown:
         raise ExperimentError(
-            f"cannot group by {', '.join(unknown)}: not a column of the results (settings: {', '.join(k for k in setting_keys() if k in frame)})"
+            f"cannot group by {', '.join(unknown)}: not a column of the results "
+            f"(settings: {', '.join(k for k in setting_keys() if k in frame)})"
         )
     unit = _grouping(frame, group_by, "summarise")
     group_keys = columns if by else ["setting_id"]
@@ -188,7 +190,7 @@ def summarise(
     out = []
     for key, g in frame.groupby(group_keys, sort=False):
         key = key if isinstance(key, tuple) else (key,)
-        row = dict(zip(group_keys, key))
+        row = dict(zip(group_keys, key, strict=True))
         if not by:
             row.update({c: g[c].iloc[0] for c in columns})
         rates = g[list(dict.fromkeys([metric, "lenient_error_rate"]))]
@@ -342,14 +344,21 @@ class Comparison:
         ci = self._interval()
         if self.significant:
             direction = "worse" if self.mean_diff > 0 else "better"
-            return f"{self.b} is {direction} than {self.a} by {abs(self.mean_diff):.3f} {self.metric} ({ci}, p={self.p_value:.3g}, {evidence}): a real difference"
+            return (
+                f"{self.b} is {direction} than {self.a} by {abs(self.mean_diff):.3f} {self.metric} "
+                f"({ci}, p={self.p_value:.3g}, {evidence}): a real difference"
+            )
         if self.too_few:
             which = f"{many} with a difference" if self.unit_ties else many
             return (
                 f"{self.b} vs {self.a}: too few independent {which} ({self.n_units}) for any test to reach p < {self.alpha:g}: "
-                f"at least {units_needed(self.alpha)} are needed; the observed difference was {self.mean_diff:+.3f} {self.metric} ({ci}, {evidence})"
+                f"at least {units_needed(self.alpha)} are needed; "
+                f"the observed difference was {self.mean_diff:+.3f} {self.metric} ({ci}, {evidence})"
             )
-        return f"{self.b} vs {self.a}: {self.mean_diff:+.3f} {self.metric} ({ci}, p={self.p_value:.3g}, {evidence}): not distinguishable from chance"
+        return (
+            f"{self.b} vs {self.a}: {self.mean_diff:+.3f} {self.metric} ({ci}, p={self.p_value:.3g}, {evidence}): "
+            "not distinguishable from chance"
+        )
 
     def to_frame(self) -> pd.DataFrame:
         keys = (
@@ -378,7 +387,8 @@ def _select(frame: pd.DataFrame, which, name: str) -> tuple[pd.DataFrame, str]:
         unknown = [k for k in which if k not in frame]
         if unknown:
             raise ExperimentError(
-                f"setting {name}: {', '.join(unknown)} is not a setting in these results (settings: {', '.join(k for k in setting_keys() if k in frame)})"
+                f"setting {name}: {', '.join(unknown)} is not a setting in these results "
+                f"(settings: {', '.join(k for k in setting_keys() if k in frame)})"
             )
         mask = np.ones(len(frame), dtype=bool)
         for k, v in which.items():

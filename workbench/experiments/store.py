@@ -9,7 +9,6 @@ as a table.
 
 from __future__ import annotations
 
-import json
 import os
 import warnings
 from pathlib import Path
@@ -17,7 +16,7 @@ from pathlib import Path
 import pandas as pd
 
 from ..errors import ExperimentWarning
-from ..io import dumps
+from ..io import dumps, read_json_lines
 from .settings import ExperimentError
 
 #: How the result rows' format is versioned (bumped if a field changes meaning).
@@ -127,32 +126,25 @@ def _cut_torn_tail(path: Path) -> int:
 
 
 def read_rows(path) -> list[dict]:
-    """The rows of a results file; a torn last line (a killed writer) is ignored."""
+    """The rows of a results store (JSON Lines); a torn last line (a killed writer) is ignored."""
     path = Path(path)
     if not path.is_file():
         raise ExperimentError(
             f"{path}: no results file here; run an experiment first (workbench.experiments.run or python -m workbench run CONFIG.yaml)"
         )
     rows = []
-    with open(path, encoding="utf-8") as f:
-        lines = f.read().split("\n")
-    last = len(lines) - 1
-    for number, line in enumerate(lines, start=1):
-        if not line.strip():
-            continue
-        try:
-            rows.append(json.loads(line))
-        except json.JSONDecodeError:
-            if number - 1 == last:  # no newline after it: a write cut short
-                continue
+    for line in read_json_lines(path):
+        if line.error is None:
+            rows.append(line.value)
+        elif line.complete:  # an incomplete last line is a write cut short: left out silently
             warnings.warn(
-                f"{path}, line {number}: not a JSON object, skipped (was the file edited by hand?)", ExperimentWarning, stacklevel=2
+                f"{path}, line {line.number}: not a JSON object, skipped (was the file edited by hand?)", ExperimentWarning, stacklevel=2
             )
     return rows
 
 
 def load_results(results, *, include_errors: bool = False) -> pd.DataFrame:
-    """The results store as a table: one row per (clip, setting).
+    """An experiment's results store (JSON Lines, see :class:`ResultsStore`) as a table: one row per (clip, setting).
 
     Settings become columns (``resampler``, ``beam_size``...), as do the
     error causes and the timings; a row computed again (``retry_errors``)
@@ -165,6 +157,11 @@ def load_results(results, *, include_errors: bool = False) -> pd.DataFrame:
     results : path or DataFrame
     include_errors : bool
         Keep rows that failed (``error`` set, rates missing).
+
+    Notes
+    -----
+    The benchmark harness's result files (one JSON object each) are read by
+    :func:`workbench.benchmarks.load_harness_results`.
     """
     if isinstance(results, pd.DataFrame):
         frame = results

@@ -92,7 +92,10 @@ MAX_ATTRIBUTION_CELLS = 2_000_000
 """Largest search (positions x band) made for colloquial and numeral explanations; longer stretches are labelled step by step."""
 
 WIDE_ATTRIBUTION_CELLS = 100_000
-"""Largest search made with the band widened by the difference in length of the two sides (a loop, a gap); beyond it the band is :data:`ATTRIBUTION_BAND`."""
+"""Largest search made with the band widened by the difference in length of the two sides (a loop, a gap).
+
+Beyond it the band is :data:`ATTRIBUTION_BAND`.
+"""
 
 
 @dataclass(frozen=True)
@@ -255,27 +258,59 @@ def _lenient_moves(R: Sequence[str], H: Sequence[str], lo: list[int], hi: list[i
             here = best.get((i, j))
             if here is None:
                 continue
-            other, cost, hits = here
+            _relax_single_tokens(R, H, i, j, here, relax)
+            _relax_colloquial(R, H, i, j, here, rules, relax)
             if i < n and j < m:
-                if R[i] == H[j]:
-                    relax(i, j, 1, 1, (other, cost, hits - 1), "equal")
-                else:
-                    relax(i, j, 1, 1, (other + 1, cost + 1, hits), "substitute")
-            if i < n:
-                relax(i, j, 1, 0, (other + 1, cost + 1, hits), "delete")
-            if j < m:
-                relax(i, j, 0, 1, (other + 1, cost + 1, hits), "insert")
-            for p in rules.candidates(R[i] if i < n else None, H[j] if j < m else None):
-                if tuple(R[i : i + len(p.ref)]) == p.ref and tuple(H[j : j + len(p.hyp)]) == p.hyp:
-                    relax(i, j, len(p.ref), len(p.hyp), (other, cost + p.cost, hits - p.hits), "colloquial", p, p.ops)
-            if i < n and j < m:
-                for k, value in r_spans[i]:
-                    for mm, same in h_spans[j]:
-                        if value == same and tuple(R[i : i + k]) != tuple(H[j : j + mm]):
-                            ops = _mini_alignment(tuple(R[i : i + k]), tuple(H[j : j + mm]))
-                            c = sum(op != "equal" for op, _, _ in ops)
-                            relax(i, j, k, mm, (other, cost + c, hits - (len(ops) - c)), "numerals", value, ops)
+                _relax_numerals(R, H, i, j, here, r_spans[i], h_spans[j], relax)
+    return _backtrack(back, n, m)
 
+
+def _relax_single_tokens(R: Sequence[str], H: Sequence[str], i: int, j: int, here: tuple, relax) -> None:
+    """The single-token steps from (i, j): a hit or a substitution, a deletion, an insertion (an error each but the hit)."""
+    other, cost, hits = here
+    n, m = len(R), len(H)
+    if i < n and j < m:
+        if R[i] == H[j]:
+            relax(i, j, 1, 1, (other, cost, hits - 1), "equal")
+        else:
+            relax(i, j, 1, 1, (other + 1, cost + 1, hits), "substitute")
+    if i < n:
+        relax(i, j, 1, 0, (other + 1, cost + 1, hits), "delete")
+    if j < m:
+        relax(i, j, 0, 1, (other + 1, cost + 1, hits), "insert")
+
+
+def _relax_colloquial(R: Sequence[str], H: Sequence[str], i: int, j: int, here: tuple, rules: _Rules, relax) -> None:
+    """The colloquial pairs that start at (i, j) on both sides, each a step with no unexplained error."""
+    other, cost, hits = here
+    n, m = len(R), len(H)
+    for p in rules.candidates(R[i] if i < n else None, H[j] if j < m else None):
+        if tuple(R[i : i + len(p.ref)]) == p.ref and tuple(H[j : j + len(p.hyp)]) == p.hyp:
+            relax(i, j, len(p.ref), len(p.hyp), (other, cost + p.cost, hits - p.hits), "colloquial", p, p.ops)
+
+
+def _relax_numerals(
+    R: Sequence[str],
+    H: Sequence[str],
+    i: int,
+    j: int,
+    here: tuple,
+    r_found: list[tuple[int, Decimal]],
+    h_found: list[tuple[int, Decimal]],
+    relax,
+) -> None:
+    """The numerals starting at (i, j) that write the same value differently, each a step with no unexplained error."""
+    other, cost, hits = here
+    for k, value in r_found:
+        for mm, same in h_found:
+            if value == same and tuple(R[i : i + k]) != tuple(H[j : j + mm]):
+                ops = _mini_alignment(tuple(R[i : i + k]), tuple(H[j : j + mm]))
+                c = sum(op != "equal" for op, _, _ in ops)
+                relax(i, j, k, mm, (other, cost + c, hits - (len(ops) - c)), "numerals", value, ops)
+
+
+def _backtrack(back: dict[tuple[int, int], tuple], n: int, m: int) -> list[_Move]:
+    """The moves of the best path from (0, 0) to (n, m), in order."""
     moves: list[_Move] = []
     i, j = n, m
     while (i, j) != (0, 0):
@@ -337,7 +372,7 @@ def _explain(R: Sequence[str], H: Sequence[str], path: Sequence[tuple[str, int |
 
     def widened(band: int) -> tuple[list[int], list[int], int]:
         a, b = [max(0, v - band) for v in lo], [min(m, v + band) for v in hi]
-        return a, b, sum(y - x + 1 for x, y in zip(a, b))
+        return a, b, sum(y - x + 1 for x, y in zip(a, b, strict=True))
 
     # jiwer may put a run of insertions or deletions (a loop, a gap) at any of
     # several equal-cost places, and the explanations next to it elsewhere
@@ -388,7 +423,7 @@ def _piece_edits(moves: Sequence[_Move], strict: Sequence[tuple[str, int | None,
     def covered(e: _Edit) -> int:
         """2: an explanation holds every token of the step; 1: some token; 0: none."""
         owners = [by_ref.get(e.ref) if e.ref is not None else None, by_hyp.get(e.hyp) if e.hyp is not None else None]
-        owners = [o for o, side in zip(owners, (e.ref, e.hyp)) if side is not None]
+        owners = [o for o, side in zip(owners, (e.ref, e.hyp), strict=True) if side is not None]
         if all(o is not None for o in owners) and len({id(o) for o in owners}) == 1:
             return 2
         return int(any(o is not None for o in owners))

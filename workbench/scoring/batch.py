@@ -9,6 +9,7 @@ import math
 from collections.abc import Mapping
 from pathlib import Path, PurePosixPath
 
+from ..io import parse_json_lines
 from .alignment import CAUSES, FORGIVEN_CAUSES
 from .base import ScoringError
 from .process import score
@@ -291,6 +292,7 @@ def _match(path: str, by_file: dict, by_name: dict) -> dict | None:
 
 
 def _read_results(path: Path) -> list[dict]:
+    """A transcription run's output: JSON Lines (one object per line) or a JSON list of objects."""
     if not path.is_file():
         raise ScoringError(f"results file {path} does not exist")
     text = path.read_text(encoding="utf-8-sig")
@@ -298,7 +300,11 @@ def _read_results(path: Path) -> list[dict]:
         if text.lstrip().startswith("["):
             data = json.loads(text)
         else:
-            data = [json.loads(line) for line in text.splitlines() if line.strip()]
+            data = []
+            for line in parse_json_lines(text):
+                if line.error is not None:
+                    raise line.error
+                data.append(line.value)
     except json.JSONDecodeError as exc:
         raise ScoringError(f"results file {path} is not JSON lines or a JSON list: {exc}") from None
     if not all(isinstance(d, dict) for d in data):

@@ -61,7 +61,7 @@ def to_text(score: Score, width: int = TEXT_WIDTH) -> str:
         if used and used + w + 1 > width - 5:
             blocks.append(([], [], []))
             used = 0
-        for line, cell in zip(blocks[-1], (ref, hyp, mark)):
+        for line, cell in zip(blocks[-1], (ref, hyp, mark), strict=True):
             line.append(cell)
         used += w + 1
     lines = []
@@ -128,72 +128,96 @@ def _items(
     edits: list[_Edit], ref: _Tokens, hyp: _Tokens, breakdown: dict[str, int], hallucination: Hallucination | None = None
 ) -> list[AlignedToken]:
     """Turn the attributed edits into display steps, adding punctuation and script/width notes."""
-    rt, ht = ref.tokens, hyp.tokens
+    core = [_core_step(e, ref.tokens, hyp.tokens, breakdown, hallucination) for e in edits]
+    punct = _punctuation_steps(edits, ref, hyp, breakdown)
+    n = len(edits)
+    items: list[AlignedToken] = []
+    for b in range(n + 1):
+        items.extend(punct.get(b, []))
+        if b < n:
+            items.append(core[b])
+    return items
 
-    def text(tokens, rng):
-        return "".join(tokens[k].raw for k in range(*rng))
 
-    def explanation(move: _Move) -> str:
-        rs, hs = text(rt, (move.i0, move.i1)) or "nothing", text(ht, (move.j0, move.j1)) or "nothing"
-        if move.kind == "numerals":
-            return f"{rs} ↔ {hs} (the number {_format_number(move.detail)})"
-        return f"{rs} ↔ {hs}" + (f" '{move.detail.pair.meaning}'" if move.detail.pair.meaning else "")
+def _span_text(tokens, rng) -> str:
+    """The tokens ``rng`` (a (start, stop) pair) as written."""
+    return "".join(tokens[k].raw for k in range(*rng))
 
-    core: list[AlignedToken] = []
-    for e in edits:
-        r = rt[e.ref].raw if e.ref is not None else ""
-        h = ht[e.hyp].raw if e.hyp is not None else ""
-        if e.op == "equal" and e.cause is None:
-            a, b = rt[e.ref], ht[e.hyp]
-            if a.raw == b.raw:
-                core.append(AlignedToken("equal", r, h))
-            elif a.plain != b.plain:
-                breakdown["script"] += 1
-                core.append(
-                    AlignedToken("substitute", r, h, "script", f"{r} ↔ {h}: the same text in another script (Traditional/Simplified)")
-                )
-            else:
-                breakdown["punctuation_width"] += 1
-                core.append(AlignedToken("substitute", r, h, "punctuation_width", f"{r} ↔ {h}: full-/half-width form or letter case only"))
-            continue
-        if e.op == "equal":  # a shared character inside an explained pattern
-            core.append(AlignedToken("equal", r, h))
-            continue
-        breakdown[e.cause] += 1
-        if isinstance(e.detail, _Stretch):
-            rs, hs = text(rt, e.group[0]), text(ht, e.group[1])
-            how = "partly explained by" if e.detail.partly else "explained by"
-            note = f"{r or 'nothing'} ↔ {h or 'nothing'}: the error rate pairs them off inside {rs} ↔ {hs}, {how} " + ", ".join(
-                map(explanation, e.detail.moves)
-            )
-        elif e.cause == "colloquial":
-            p: _Pattern = e.detail
-            rs, hs = text(rt, e.group[0]), text(ht, e.group[1])
-            cant, written = ("reference", "hypothesis") if p.ref_is_colloquial else ("hypothesis", "reference")
-            c_text, w_text = (rs, hs) if p.ref_is_colloquial else (hs, rs)
-            side = {cant: f"{c_text} (Cantonese)", written: f"{w_text or 'nothing'} (written)"}
-            note = f"{side['reference']} ↔ {side['hypothesis']}" + (f", '{p.pair.meaning}'" if p.pair.meaning else "")
-        elif e.cause == "numerals":
-            rs, hs = text(rt, e.group[0]), text(ht, e.group[1])
-            note = f"{rs} ↔ {hs}: the same number ({_format_number(e.detail)}) written differently"
-        elif e.cause == "hallucination":
-            loop = (
-                f"'{hallucination.longest_repeat}' repeated {hallucination.repeats} times"
-                if hallucination and hallucination.repeats
-                else "a loop"
-            )
-            note = f"{h} {'replaces ' + r if r else 'is not in the reference'}: part of {loop}"
-        elif e.op == "substitute":
-            note = f"{r} → {h}: recognition error"
-        elif e.op == "delete":
-            note = f"{r} is missing from the hypothesis"
-        else:
-            note = f"{h} is not in the reference"
-        core.append(AlignedToken(e.op, r, h, e.cause, note))
 
-    # punctuation: each text's punctuation goes after the step holding the
-    # token it follows, so each row reads in its own text's order; boundaries
-    # not separated by an equal step are compared as one pool
+def _explanation(rt, ht, move: _Move) -> str:
+    """One colloquial or numeral explanation inside a stretch, as a note."""
+    rs, hs = _span_text(rt, (move.i0, move.i1)) or "nothing", _span_text(ht, (move.j0, move.j1)) or "nothing"
+    if move.kind == "numerals":
+        return f"{rs} ↔ {hs} (the number {_format_number(move.detail)})"
+    return f"{rs} ↔ {hs}" + (f" '{move.detail.pair.meaning}'" if move.detail.pair.meaning else "")
+
+
+def _core_step(e: _Edit, rt, ht, breakdown: dict[str, int], hallucination: Hallucination | None) -> AlignedToken:
+    """The display step of one edit, counting its cause in ``breakdown``."""
+    r = rt[e.ref].raw if e.ref is not None else ""
+    h = ht[e.hyp].raw if e.hyp is not None else ""
+    if e.op == "equal" and e.cause is None:
+        return _equal_step(rt[e.ref], ht[e.hyp], breakdown)
+    if e.op == "equal":  # a shared character inside an explained pattern
+        return AlignedToken("equal", r, h)
+    breakdown[e.cause] += 1
+    return AlignedToken(e.op, r, h, e.cause, _error_note(e, r, h, rt, ht, hallucination))
+
+
+def _equal_step(a, b, breakdown: dict[str, int]) -> AlignedToken:
+    """A step the error rate counts as a hit: the same text, or the same after script or width folding."""
+    r, h = a.raw, b.raw
+    if a.raw == b.raw:
+        return AlignedToken("equal", r, h)
+    if a.plain != b.plain:
+        breakdown["script"] += 1
+        return AlignedToken("substitute", r, h, "script", f"{r} ↔ {h}: the same text in another script (Traditional/Simplified)")
+    breakdown["punctuation_width"] += 1
+    return AlignedToken("substitute", r, h, "punctuation_width", f"{r} ↔ {h}: full-/half-width form or letter case only")
+
+
+def _error_note(e: _Edit, r: str, h: str, rt, ht, hallucination: Hallucination | None) -> str:
+    """What the hover note says about one difference, by its cause."""
+    if isinstance(e.detail, _Stretch):
+        rs, hs = _span_text(rt, e.group[0]), _span_text(ht, e.group[1])
+        how = "partly explained by" if e.detail.partly else "explained by"
+        return f"{r or 'nothing'} ↔ {h or 'nothing'}: the error rate pairs them off inside {rs} ↔ {hs}, {how} " + ", ".join(
+            _explanation(rt, ht, move) for move in e.detail.moves
+        )
+    if e.cause == "colloquial":
+        return _colloquial_note(e.detail, _span_text(rt, e.group[0]), _span_text(ht, e.group[1]))
+    if e.cause == "numerals":
+        rs, hs = _span_text(rt, e.group[0]), _span_text(ht, e.group[1])
+        return f"{rs} ↔ {hs}: the same number ({_format_number(e.detail)}) written differently"
+    if e.cause == "hallucination":
+        loop = (
+            f"'{hallucination.longest_repeat}' repeated {hallucination.repeats} times"
+            if hallucination and hallucination.repeats
+            else "a loop"
+        )
+        return f"{h} {'replaces ' + r if r else 'is not in the reference'}: part of {loop}"
+    if e.op == "substitute":
+        return f"{r} → {h}: recognition error"
+    if e.op == "delete":
+        return f"{r} is missing from the hypothesis"
+    return f"{h} is not in the reference"
+
+
+def _colloquial_note(p: _Pattern, rs: str, hs: str) -> str:
+    """A colloquial pair's note: which side is Cantonese, which written, and what it means."""
+    cant, written = ("reference", "hypothesis") if p.ref_is_colloquial else ("hypothesis", "reference")
+    c_text, w_text = (rs, hs) if p.ref_is_colloquial else (hs, rs)
+    side = {cant: f"{c_text} (Cantonese)", written: f"{w_text or 'nothing'} (written)"}
+    return f"{side['reference']} ↔ {side['hypothesis']}" + (f", '{p.pair.meaning}'" if p.pair.meaning else "")
+
+
+def _punctuation_steps(edits: list[_Edit], ref: _Tokens, hyp: _Tokens, breakdown: dict[str, int]) -> dict[int, list[AlignedToken]]:
+    """The punctuation steps shown before each step (key ``k``: before step ``k``; ``len(edits)``: at the end).
+
+    Each text's punctuation goes after the step holding the token it follows,
+    so each row reads in its own text's order; boundaries not separated by an
+    equal step are compared as one pool.
+    """
     n = len(edits)
     ref_gap = [""] * (n + 1)
     hyp_gap = [""] * (n + 1)
@@ -215,28 +239,30 @@ def _items(
         if not same:
             breakdown["punctuation_width"] += _punctuation_distance(pooled_r, pooled_h)
         for z in zone:
-            r, h = ref_gap[z], hyp_gap[z]
-            if not (r or h):
-                continue
-            if r == h:
-                punct.setdefault(z, []).append(AlignedToken("equal", r, h))
-            elif same:  # the same punctuation, next to differently aligned characters
-                note = "punctuation is not scored; the other text has the same here"
-                if r:
-                    punct.setdefault(z, []).append(AlignedToken("delete", r, "", None, f"{r}: {note}"))
-                if h:
-                    punct.setdefault(z, []).append(AlignedToken("insert", "", h, None, f"{h}: {note}"))
-            else:
-                op = "substitute" if r and h else "delete" if r else "insert"
-                note = f"{r or 'nothing'} ↔ {h or 'nothing'}: punctuation is not scored"
-                punct.setdefault(z, []).append(AlignedToken(op, r, h, "punctuation_width", note))
+            steps = _gap_steps(ref_gap[z], hyp_gap[z], same)
+            if steps:
+                punct.setdefault(z, []).extend(steps)
         start = b + 1
-    items: list[AlignedToken] = []
-    for b in range(n + 1):
-        items.extend(punct.get(b, []))
-        if b < n:
-            items.append(core[b])
-    return items
+    return punct
+
+
+def _gap_steps(r: str, h: str, same: bool) -> list[AlignedToken]:
+    """The steps of one boundary's punctuation ``r`` (reference) and ``h`` (hypothesis); ``same``: its pool matches."""
+    if not (r or h):
+        return []
+    if r == h:
+        return [AlignedToken("equal", r, h)]
+    if same:  # the same punctuation, next to differently aligned characters
+        note = "punctuation is not scored; the other text has the same here"
+        steps = []
+        if r:
+            steps.append(AlignedToken("delete", r, "", None, f"{r}: {note}"))
+        if h:
+            steps.append(AlignedToken("insert", "", h, None, f"{h}: {note}"))
+        return steps
+    op = "substitute" if r and h else "delete" if r else "insert"
+    note = f"{r or 'nothing'} ↔ {h or 'nothing'}: punctuation is not scored"
+    return [AlignedToken(op, r, h, "punctuation_width", note)]
 
 
 def _punctuation_distance(a: str, b: str) -> int:

@@ -90,7 +90,7 @@ def _char_tokens(text: str, convert: Callable[[str], str]) -> _Tokens:
             pos += len(p)
     else:  # a phrase conversion changed the length: convert token by token
         norms = [convert(p) for p in plains]
-    tokens = [_Token(n, p, r, span[0]) for n, p, r, span in zip(norms, plains, raws, spans)]
+    tokens = [_Token(n, p, r, span[0]) for n, p, r, span in zip(norms, plains, raws, spans, strict=True)]
 
     gaps = [""] * (len(tokens) + 1)
     slot = 0

@@ -80,7 +80,37 @@ _BENCHMARK_NAMES = frozenset(
     }
 )
 
-__all__ = ["ClipSource", "Panel", "measure_resampler_switch", "panel", "time_resampler_change"]
+__all__ = [
+    "AUTO_DECODER",
+    "CHANNEL_CHOICES",
+    "COLUMN_WIDTH",
+    "ClipSource",
+    "DEFAULT_RESAMPLER",
+    "DESCRIPTION_WIDTH",
+    "LANGUAGE_CHOICES",
+    "MAX_BATCH_SIZE",
+    "MAX_BEAM_SIZE",
+    "MAX_CACHED_CLIPS",
+    "MAX_CACHED_TRANSCRIPTS",
+    "MAX_CACHED_VIEWS",
+    "MESSAGE_STYLES",
+    "MODEL_SUGGESTIONS",
+    "PALETTE",
+    "PLAYER_MAX_SECONDS",
+    "PLAYER_SUBTYPE",
+    "PLOTLY_MIMETYPE",
+    "PROGRESS_AUDIO_READY",
+    "PROGRESS_DONE",
+    "PROGRESS_INFERENCE_DONE",
+    "PROGRESS_START",
+    "Panel",
+    "SYNTHETIC_MARK",
+    "TABLE_MAX_HEIGHT",
+    "TARGET_RATE",
+    "measure_resampler_switch",
+    "panel",
+    "time_resampler_change",
+]
 
 
 def __getattr__(name: str):

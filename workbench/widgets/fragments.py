@@ -134,7 +134,8 @@ def transcript_html(request: Request, transcript: Transcript, sc: Score | None, 
             for c in CAUSES
         )
         parts.append(
-            f'<table class="wb-breakdown" style="font-size:90%;margin-top:6px"><tr><th>cause</th><th>differences</th><th></th></tr>{cells}</table>'
+            '<table class="wb-breakdown" style="font-size:90%;margin-top:6px">'
+            f"<tr><th>cause</th><th>differences</th><th></th></tr>{cells}</table>"
         )
     if note:
         parts.append(f'<div style="color:#666;margin-top:6px"><i>{html.escape(note)}</i></div>')

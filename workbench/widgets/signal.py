@@ -190,4 +190,4 @@ class SignalMixin:
         """The clip, decoder, channel handling and resampler whose figures are shown, or None."""
         if self._shown_key is None:
             return None
-        return dict(zip(("clip", "decoder", "channel", "resampler"), self._shown_key))
+        return dict(zip(("clip", "decoder", "channel", "resampler"), self._shown_key, strict=True))
