@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import difflib
 import functools
+import json
+from importlib import resources
 
 from .errors import WorkbenchError
 
@@ -73,10 +75,14 @@ def whisper_languages() -> dict[str, str]:
 
 @functools.lru_cache(maxsize=1)
 def _whisper_tables() -> tuple[dict, dict]:
-    """Whisper's ``LANGUAGES`` (code -> name) and ``TO_LANGUAGE_CODE`` (name -> code), read once."""
-    from transformers.models.whisper.tokenization_whisper import LANGUAGES, TO_LANGUAGE_CODE
+    """Whisper's ``LANGUAGES`` (code -> name) and ``TO_LANGUAGE_CODE`` (name -> code), read once.
 
-    return dict(LANGUAGES), dict(TO_LANGUAGE_CODE)
+    They come from the workbench's own copy (``whisper_languages.json``), so
+    naming a language costs microseconds and never imports transformers.
+    """
+    data = json.loads(resources.files("workbench").joinpath("whisper_languages.json").read_text(encoding="utf-8"))
+    languages = dict(data["languages"])
+    return languages, {**{name: code for code, name in languages.items()}, **data["extra_names"]}
 
 
 def normalise_language(language: str | None, *, allow_auto: bool = True) -> str | None:
@@ -120,7 +126,8 @@ def normalise_language(language: str | None, *, allow_auto: bool = True) -> str 
     close = difflib.get_close_matches(key, choices, n=3)
     hint = f" Did you mean {', '.join(repr(c) for c in close)}?" if close else ""
     raise UnknownLanguageError(
-        f"unknown language {language!r}.{hint} Use a Whisper code (yue, zh, en, ...), an English name (cantonese, chinese, english, ...), a Chinese name (粤语, 普通话, ...), or 'auto'."
+        f"unknown language {language!r}.{hint} Use a Whisper code (yue, zh, en, ...), "
+        "an English name (cantonese, chinese, english, ...), a Chinese name (粤语, 普通话, ...), or 'auto'."
     )
 
 
@@ -128,7 +135,8 @@ def _auto(language, allow_auto: bool) -> None:
     """None (auto-detect) for one of :data:`AUTO`; refused when a definite language is needed."""
     if not allow_auto:
         raise UnknownLanguageError(
-            f"language {language!r} means auto-detect, but a definite language is needed here (scoring needs the reference's): pass yue, zh, en..."
+            f"language {language!r} means auto-detect, but a definite language is needed here "
+            "(scoring needs the reference's): pass yue, zh, en..."
         )
     return None
 

@@ -51,6 +51,10 @@ class TranscriptionOptions:
         sampled, so a transcript that needed the fallback may differ from run
         to run (each segment records its ``temperature``). See
         :func:`temperature_schedule`.
+    best_of : int
+        Candidates sampled at each fallback temperature above 0; the one with
+        the best average log-probability is kept (openai-whisper and
+        faster-whisper: 5). 1 samples once, as the transformers pipeline does.
     compression_ratio_threshold : float or None
         A window whose text gzip-compresses better than this (a repetition
         loop) has failed and falls back to the next temperature. None: no check.
@@ -122,6 +126,7 @@ class TranscriptionOptions:
     warmup: bool = False
     cudnn_benchmark: bool = False
     temperature_increment: float = 0.2
+    best_of: int = 5
     compression_ratio_threshold: float | None = 2.4
     log_prob_threshold: float | None = -1.0
     no_speech_threshold: float | None = 0.6
@@ -153,21 +158,29 @@ class TranscriptionOptions:
                 f"device must be 'auto', 'cpu' or 'cuda[:N]'; got {self.device!r}",
             ),
             (
+                isinstance(self.best_of, int) and not isinstance(self.best_of, bool) and self.best_of >= 1,
+                f"best_of must be a whole number >= 1; got {self.best_of!r}",
+            ),
+            (
                 _is_number(self.temperature_increment) and 0 <= self.temperature_increment <= MAX_FALLBACK_TEMPERATURE,
-                f"temperature_increment must be between 0 (no fallback) and {MAX_FALLBACK_TEMPERATURE:g}; got {self.temperature_increment!r}",
+                f"temperature_increment must be between 0 (no fallback) and {MAX_FALLBACK_TEMPERATURE:g}; "
+                f"got {self.temperature_increment!r}",
             ),
             (
                 self.compression_ratio_threshold is None
                 or (_is_number(self.compression_ratio_threshold) and self.compression_ratio_threshold > 0),
-                f"compression_ratio_threshold must be a number above 0 (Whisper uses 2.4) or None for no check; got {self.compression_ratio_threshold!r}",
+                "compression_ratio_threshold must be a number above 0 (Whisper uses 2.4) or None for no check; "
+                f"got {self.compression_ratio_threshold!r}",
             ),
             (
                 self.log_prob_threshold is None or (_is_number(self.log_prob_threshold) and self.log_prob_threshold <= 0),
-                f"log_prob_threshold must be a number <= 0 (an average log-probability; Whisper uses -1.0) or None for no check; got {self.log_prob_threshold!r}",
+                "log_prob_threshold must be a number <= 0 (an average log-probability; Whisper uses -1.0) or None for no check; "
+                f"got {self.log_prob_threshold!r}",
             ),
             (
                 self.no_speech_threshold is None or (_is_number(self.no_speech_threshold) and 0 <= self.no_speech_threshold <= 1),
-                f"no_speech_threshold must be a probability between 0 and 1 (Whisper uses 0.6) or None to keep every window; got {self.no_speech_threshold!r}",
+                "no_speech_threshold must be a probability between 0 and 1 (Whisper uses 0.6) or None to keep every window; "
+                f"got {self.no_speech_threshold!r}",
             ),
             (
                 self.seed is None or (isinstance(self.seed, int) and not isinstance(self.seed, bool) and 0 <= self.seed < 2**32),
@@ -228,9 +241,19 @@ def check_engine_options(engine: str, opts: TranscriptionOptions) -> None:
         )
 
 
-@functools.lru_cache(maxsize=1)
-def _cuda_available() -> bool:
-    """Whether torch sees a CUDA GPU; asked once per process (each question costs tens of milliseconds)."""
+@functools.lru_cache(maxsize=2)
+def _cuda_available(engine: str | None = None) -> bool:
+    """Whether ``engine``'s own library sees a CUDA GPU; asked once per process.
+
+    faster-whisper asks CTranslate2, so its path never imports torch (about
+    1.5 s); transformers, or no engine named, asks torch.
+    """
+    if engine == FASTER_WHISPER:
+        try:
+            import ctranslate2
+        except ImportError:
+            return False
+        return ctranslate2.get_cuda_device_count() > 0
     try:
         import torch
     except ImportError:
@@ -238,13 +261,13 @@ def _cuda_available() -> bool:
     return bool(torch.cuda.is_available())
 
 
-def resolve_device(device: str) -> str:
-    """``"auto"`` → ``"cuda:0"`` when torch sees a GPU, else ``"cpu"``."""
+def resolve_device(device: str, engine: str | None = None) -> str:
+    """``"auto"`` → ``"cuda:0"`` when ``engine``'s library sees a GPU, else ``"cpu"``."""
     if device != "auto":
-        if device.startswith("cuda") and not _cuda_available():
+        if device.startswith("cuda") and not _cuda_available(engine):
             raise OptionsError(f"device {device!r} was requested but no CUDA GPU is visible; use device='cpu' or 'auto'")
         return device if device != "cuda" else "cuda:0"
-    return "cuda:0" if _cuda_available() else "cpu"
+    return "cuda:0" if _cuda_available(engine) else "cpu"
 
 
 def resolve_dtype(dtype: str, device: str) -> str:

@@ -8,8 +8,10 @@ Examples
 
 from __future__ import annotations
 
+import importlib.metadata
 import json
 import platform
+import sys
 import time
 import warnings
 from dataclasses import asdict, dataclass, field, fields, replace
@@ -159,7 +161,7 @@ class _Run:
         ``warmup_batch`` sets the warm-up's batch size (default: the options').
         """
         opts = self.opts
-        self.device = resolve_device(opts.device)
+        self.device = resolve_device(opts.device, self.engine)
         if self.engine == TRANSFORMERS:
             self.precision = resolve_dtype(opts.dtype, self.device)
         else:
@@ -472,9 +474,11 @@ def _workbench_version() -> str:
 
 
 def _torch_versions() -> dict:
-    try:
-        import torch
-
+    """torch's version (and its CUDA build once torch is loaded); never imports torch to ask."""
+    torch = sys.modules.get("torch")
+    if torch is not None:
         return {"torch": torch.__version__, "cuda": torch.version.cuda}
-    except ImportError:  # pragma: no cover
+    try:
+        return {"torch": importlib.metadata.version("torch")}
+    except importlib.metadata.PackageNotFoundError:  # pragma: no cover
         return {}

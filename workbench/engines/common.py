@@ -134,7 +134,7 @@ def _language_groups(engine, clips: list[np.ndarray], members: list[int], opts: 
     unknown = [i for i in members if wanted[i] is None]
     probs: dict[int, float] = {}
     if unknown:
-        for i, (language, prob) in zip(unknown, engine.detect_languages([clips[i] for i in unknown], opts.batch_size)):
+        for i, (language, prob) in zip(unknown, engine.detect_languages([clips[i] for i in unknown], opts.batch_size), strict=True):
             wanted[i], probs[i] = language, prob
     groups: dict[str, list[int]] = {}
     for i in members:

@@ -28,7 +28,7 @@ class FasterWhisperEngine:
 
     name = FASTER_WHISPER
 
-    def __init__(self, model: ModelRef, device: str, compute_type: str):
+    def __init__(self, model: ModelRef, device: str, compute_type: str, cpu_threads: int = 0):
         try:
             from faster_whisper import WhisperModel
         except ImportError as exc:
@@ -37,7 +37,12 @@ class FasterWhisperEngine:
         dev, _, index = device.partition(":")
         try:
             self.model = WhisperModel(
-                str(model.path), device=dev, device_index=int(index or 0), compute_type=compute_type, local_files_only=True
+                str(model.path),
+                device=dev,
+                device_index=int(index or 0),
+                compute_type=compute_type,
+                cpu_threads=cpu_threads,
+                local_files_only=True,
             )
         except (RuntimeError, ValueError, OSError) as exc:
             raise EngineError(
@@ -64,6 +69,7 @@ class FasterWhisperEngine:
         return dict(
             task=opts.task,
             beam_size=opts.beam_size,
+            best_of=opts.best_of,
             temperature=list(opts.temperatures),
             compression_ratio_threshold=opts.compression_ratio_threshold,
             log_prob_threshold=opts.log_prob_threshold,
@@ -128,14 +134,15 @@ class FasterWhisperEngine:
         if language is None:
             language, prob = self.detect_language(windows[0] if windows else audio)
         segments = []
-        for offset, decoded in zip(offsets, self._decode_windows(windows, language, opts, encoder_batch=opts.batch_size)):
+        for offset, decoded in zip(offsets, self._decode_windows(windows, language, opts, encoder_batch=opts.batch_size), strict=True):
             segments += [_shifted(s, offset) for s in decoded]
         if speech:
             segments = list(restore_speech_timestamps(segments, speech, SAMPLE_RATE))
         notes = []
         if opts.condition_on_previous_text and len(windows) > 1:
             notes.append(
-                "condition_on_previous_text: no effect with batch_size > 1: the windows are decoded side by side, none conditioned on the one before"
+                "condition_on_previous_text: no effect with batch_size > 1: "
+                "the windows are decoded side by side, none conditioned on the one before"
             )
         return EngineOutput("".join(s.text for s in segments).strip(), segments, language, prob, notes)
 
@@ -169,17 +176,17 @@ class FasterWhisperEngine:
         slots = [(math.ceil(len(windows[k]) / hop) + 1) * hop for k in present]
         starts = np.concatenate([[0], np.cumsum(slots)[:-1]]).astype(int)
         audio = np.zeros(int(sum(slots)), np.float32)
-        for k, s0 in zip(present, starts):
+        for k, s0 in zip(present, starts, strict=True):
             audio[s0 : s0 + len(windows[k])] = windows[k]
         # half a sample past each boundary: faster-whisper truncates seconds * rate to an int
         bounds = [
             {"start": (s0 + _HALF_SAMPLE) / SAMPLE_RATE, "end": (s0 + len(windows[k]) + _HALF_SAMPLE) / SAMPLE_RATE}
-            for k, s0 in zip(present, starts)
+            for k, s0 in zip(present, starts, strict=True)
         ]
         # faster-whisper labels each segment with int(window start / rate * frames per second); computed the same way here
         by_seek = {
             int(int(b["start"] * SAMPLE_RATE) / SAMPLE_RATE * fps): (k, float(s0) / SAMPLE_RATE)
-            for k, s0, b in zip(present, starts, bounds)
+            for k, s0, b in zip(present, starts, bounds, strict=True)
         }
         segs, _ = pipeline.transcribe(
             audio, language=language, clip_timestamps=bounds, batch_size=opts.batch_size, vad_filter=False, **self._decode_kwargs(opts)
@@ -269,10 +276,10 @@ class FasterWhisperEngine:
                 speech[i] = get_speech_timestamps(clips[i], VadOptions())
                 windows[i] = np.concatenate(collect_chunks(clips[i], speech[i])[0]) if speech[i] else clips[i][:0]
         # languages are detected on what is decoded (a clip without speech: on the clip)
-        detect_on = [w if len(w) else c for w, c in zip(windows, clips)]
+        detect_on = [w if len(w) else c for w, c in zip(windows, clips, strict=True)]
         eb = encoder_batch or default_encoder_batch(self.device, opts.batch_size)
         for language, prob_of, members in _language_groups(self, detect_on, short, opts, languages):
-            for i, segments in zip(members, self._decode_windows([windows[i] for i in members], language, opts, eb)):
+            for i, segments in zip(members, self._decode_windows([windows[i] for i in members], language, opts, eb), strict=True):
                 if speech.get(i):
                     segments = list(restore_speech_timestamps(segments, speech[i], SAMPLE_RATE))
                 outputs[i] = EngineOutput("".join(s.text for s in segments).strip(), segments, language, prob_of.get(i))

@@ -100,7 +100,7 @@ class TransformersEngine:
                 logits = self.model(input_features=feats, decoder_input_ids=start_ids).logits[:, -1]
                 probs = torch.softmax(logits[:, ids].float(), dim=-1)
             best_p, best = probs.max(dim=-1)
-            found += [(tokens[ids[int(b)]], float(p)) for b, p in zip(best, best_p)]
+            found += [(tokens[ids[int(b)]], float(p)) for b, p in zip(best, best_p, strict=True)]
         return found
 
     def _generate_kwargs(self, opts: TranscriptionOptions, language: str) -> dict:
@@ -211,7 +211,7 @@ class TransformersEngine:
                     return_timestamps=_PIPELINE_TIMESTAMPS[opts.timestamps],
                     generate_kwargs=self._generate_kwargs(opts, language),
                 )
-                for i, out in zip(members, outs):
+                for i, out in zip(members, outs, strict=True):
                     outputs[i] = self._output(out, len(clips[i]) / SAMPLE_RATE, opts, language, prob_of.get(i))
         return outputs
 
@@ -240,11 +240,13 @@ def transformers_safeguard_notes(opts: TranscriptionOptions) -> list[str]:
         )
     if len(opts.temperatures) > 1:
         notes.append(
-            "temperature fallback: transformers draws one sample per fallback temperature (openai-whisper and faster-whisper keep the best of 5)"
+            "temperature fallback: transformers draws one sample per fallback temperature "
+            f"(best_of={opts.best_of} applies to faster-whisper only)"
         )
     if opts.compression_ratio_threshold is not None and len(opts.temperatures) > 1:
         notes.append(
-            "compression_ratio_threshold: transformers measures the compression of the window's token ids, not of its text, so ratios differ from faster-whisper's"
+            "compression_ratio_threshold: transformers measures the compression of the window's token ids, "
+            "not of its text, so ratios differ from faster-whisper's"
         )
     notes.append(
         "segment statistics (temperature, avg_logprob, compression_ratio, no_speech_prob): not reported by the transformers pipeline"
