@@ -29,7 +29,10 @@ from __future__ import annotations
 
 import hashlib
 import math
+import os
+import queue
 import warnings
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -65,9 +68,12 @@ SAME_CER = 0.05
 CLEARLY_WORSE_CER = 0.15
 #: Error rates above this are drawn at this height in charts (the table and the hover keep the raw value).
 CHART_CAP = 1.0
-#: Fast, deterministic decoding for a diagnosis: greedy, no timestamps, and a
-#: visible fallback to ``zh`` for models without a Cantonese token.
-DIAGNOSIS_OPTIONS = {"beam_size": 1, "timestamps": "none", "language_fallback": True}
+#: Fast decoding for a diagnosis: greedy, one sample per fallback temperature
+#: (as the transformers pipeline draws), no timestamps, and a visible fallback
+#: to ``zh`` for models without a Cantonese token. Whisper's safeguards
+#: (temperature fallback, compression-ratio, log-prob and no-speech checks)
+#: keep their usual values.
+DIAGNOSIS_OPTIONS = {"beam_size": 1, "best_of": 1, "timestamps": "none", "language_fallback": True}
 #: Generated tokens allowed per second of audio (and a floor): speech cannot justify more,
 #: and a repetition loop stops there instead of running to the 448-token limit.
 TOKENS_PER_SECOND = 10  # fast Cantonese is about 6 characters a second, about 1.5 tokens each in Whisper's vocabulary
@@ -166,6 +172,7 @@ def diagnose(
     channels: bool = True,
     audio_path_clip: int | str | None = "auto",
     progress: bool = True,
+    workers: int | None = None,
     **options,
 ) -> Diagnosis:
     """Run the diagnosis over manifest entries.
@@ -192,6 +199,10 @@ def diagnose(
     audio_path_clip : "auto", int, str or None
         The entry (index or file name) for the decoder / down-mix table;
         ``"auto"`` picks an MP3 or a multichannel file; None skips it.
+    workers : int, optional
+        Engine copies transcribing side by side; default from
+        :func:`diagnosis_workers` (two for faster-whisper on a multi-core
+        CPU). Results repeat from run to run for a given number of copies.
     options :
         Transcription options; default greedy decoding, no timestamps, a
         recorded fallback to ``zh`` when the model cannot do Cantonese, and
@@ -201,7 +212,6 @@ def diagnose(
     -------
     Diagnosis
     """
-    from tqdm.auto import tqdm
 
     opts = {**DIAGNOSIS_OPTIONS, **options}
     wanted = [r for r in resamplers if r != MISLABELLED]
@@ -243,21 +253,63 @@ def diagnose(
             (i, c) for i, (_, clip, _) in enumerate(loaded) if clip.num_channels > 1 for c in range(min(clip.num_channels, MAX_CHANNELS))
         ]
 
-    rows, channel_rows, scores, checks, cache = [], [], {}, {}, {}
-    mono_cache: dict[int, object] = {}
-    for i, job in tqdm(jobs, desc="diagnosis", unit="run", disable=not progress):
-        entry, clip, check = loaded[i]
-        name = entry.path.stem
-        checks[name] = check
+    chosen = _audio_path_entry(entries, audio_path_clip)
+    inputs = _prepared_inputs(jobs, loaded, chosen, model, engine, opts)
+    expected = len(jobs) + (len(BACKENDS) + len(CHANNEL_MODES) - 1 if chosen is not None else 0)
+    keys, cache = _transcribe_all(inputs, expected, model, engine, opts, workers=workers, progress=progress)
+    rows, channel_rows, scores, checks = _assemble(jobs, keys, cache, loaded)
+    runs = _order(pd.DataFrame(rows))
+    channel_table = _channel_table(runs, pd.DataFrame(channel_rows), checks, reference)
+    table = audio_path_table(chosen, model, engine, opts, progress, cache=cache) if chosen is not None else pd.DataFrame()
+    return Diagnosis(
+        runs,
+        channel_table,
+        table,
+        scores,
+        checks,
+        model,
+        engine,
+        opts,
+        reference,
+        notes,
+        chosen.path.name if chosen is not None else None,
+    )
+
+
+def _prepared_inputs(jobs, loaded, chosen: ManifestEntry | None, model, engine, opts):
+    """What the model hears, job by job, then for the decoder table of ``chosen``: ``_prepare`` tuples, in order.
+
+    A generator, so the engines start on the first inputs while the rest
+    are still being decoded and resampled (and the decoders for the table,
+    some of which take seconds to import, are still loading).
+    """
+    mono_cache: dict = {}
+    for i, job in jobs:
+        entry = loaded[i][0]
         if isinstance(job, int):  # one channel alone, through the reference resampler
-            one = load_audio(entry.path, channel=job)
-            row, s = _run(one, entry, model, engine, CHANNEL_RESAMPLER, opts, cache)
-            channel_rows.append({"clip": name, "choice": f"channel {job}", **_channel_row(row, check, job)})
-            scores[(name, f"channel {job}")] = s
+            yield _prepare(load_audio(entry.path, channel=job), entry, model, engine, CHANNEL_RESAMPLER, opts)
             continue
         if i not in mono_cache:
             mono_cache = {i: load_audio(entry.path)}  # the default down-mix, as users get it; decoded once per clip
-        row, s = _run(mono_cache[i], entry, model, engine, job, opts, cache)
+        yield _prepare(mono_cache[i], entry, model, engine, job, opts)
+    for _, _, clip in _audio_path_clips(chosen) if chosen is not None else ():
+        if not isinstance(clip, Exception):
+            yield _prepare(clip, chosen, model, engine, CHANNEL_RESAMPLER, opts)
+
+
+def _assemble(jobs, keys, cache: dict, loaded) -> tuple[list, list, dict, dict]:
+    """Rows per resampler run and per channel, scores and audio checks, from the transcriptions."""
+    rows, channel_rows, scores, checks = [], [], {}, {}
+    for (i, job), key in zip(jobs, keys[: len(jobs)], strict=True):
+        entry, clip, check = loaded[i]
+        name = entry.path.stem
+        checks[name] = check
+        row, s = cache[key]
+        row = dict(row)
+        if isinstance(job, int):
+            channel_rows.append({"clip": name, "choice": f"channel {job}", **_channel_row(row, check, job)})
+            scores[(name, f"channel {job}")] = s
+            continue
         row.update(
             {
                 "clip": name,
@@ -275,23 +327,7 @@ def diagnose(
             row["audio_causes"] = "; ".join((*check.causes, "mislabelled_rate"))
         rows.append(row)
         scores[(name, job)] = s
-    runs = _order(pd.DataFrame(rows))
-    channel_table = _channel_table(runs, pd.DataFrame(channel_rows), checks, reference)
-    chosen = _audio_path_entry(entries, audio_path_clip)
-    table = audio_path_table(chosen, model, engine, opts, progress, cache=cache) if chosen is not None else pd.DataFrame()
-    return Diagnosis(
-        runs,
-        channel_table,
-        table,
-        scores,
-        checks,
-        model,
-        engine,
-        opts,
-        reference,
-        notes,
-        chosen.path.name if chosen is not None else None,
-    )
+    return rows, channel_rows, scores, checks
 
 
 def _order(runs: pd.DataFrame) -> pd.DataFrame:
@@ -301,27 +337,123 @@ def _order(runs: pd.DataFrame) -> pd.DataFrame:
     return runs[first + [c for c in runs.columns if c not in first]]
 
 
-def _run(clip, entry: ManifestEntry, model, engine, resampler, opts, cache: dict | None = None) -> tuple[dict, object]:
-    """Resample ``clip`` (mono) to 16 kHz with ``resampler``, then transcribe and score it.
+def _prepare(clip, entry: ManifestEntry, model, engine, resampler, opts) -> tuple[tuple, object, ManifestEntry, str]:
+    """``clip`` (mono) resampled to 16 kHz with ``resampler``: (key, what the model hears, entry, resampler).
 
-    What the model hears is the resampled audio, so identical 16 kHz samples
-    (linear interpolation and naive decimation agree at 48 kHz, every
-    resampler agrees on digital silence, decoders often agree bit for bit)
-    are transcribed once per ``cache``; decoding is deterministic, so this
-    changes no result.
+    The key is what decides the transcript: the samples (up to their
+    polarity, which Whisper's log-mel input does not see), the model, the
+    reference and the options. Identical 16 kHz samples (linear
+    interpolation and naive decimation agree at 48 kHz, every resampler
+    agrees on digital silence, decoders often agree bit for bit) share a key
+    and are transcribed once.
     """
     heard = clip.resample(16_000, resampler)
-    key = None
-    if cache is not None:
-        digest = hashlib.blake2b(np.ascontiguousarray(heard.samples).tobytes(), digest_size=16).hexdigest()
-        key = (digest, model, engine, entry.language, entry.reference, tuple(sorted(opts.items())))
-        if key in cache:
-            row, s = cache[key]
-            return dict(row), s
+    samples = np.ascontiguousarray(heard.samples)
+    nonzero = np.flatnonzero(samples)
+    if nonzero.size and samples.flat[nonzero[0]] < 0:
+        samples = -samples  # Whisper hears power spectra: a polarity-inverted channel is transcribed the same
+    digest = hashlib.blake2b(samples.tobytes(), digest_size=16).hexdigest()
+    key = (digest, model, engine, entry.language, entry.reference, tuple(sorted(opts.items())))
+    return key, heard, entry, resampler
+
+
+def _run(clip, entry: ManifestEntry, model, engine, resampler, opts, cache: dict | None = None) -> tuple[dict, object]:
+    """Resample ``clip`` to 16 kHz with ``resampler``, then transcribe and score it (once per ``cache``)."""
+    key, heard, _, _ = _prepare(clip, entry, model, engine, resampler, opts)
+    if cache is not None and key in cache:
+        row, s = cache[key]
+        return dict(row), s
     row, s = _transcribe_and_score(heard, entry, model, engine, resampler, opts)
-    if key is not None:
+    if cache is not None:
         cache[key] = (dict(row), s)
     return row, s
+
+
+def diagnosis_workers(engine: str, device: str = "auto") -> tuple[int, int]:
+    """(engine copies, CPU threads each) for transcribing many short clips.
+
+    faster-whisper on a CPU with two or more cores runs two copies side by
+    side, each on half the cores (see :func:`workbench.engines.engine_replica`);
+    anything else runs one.
+    """
+    from .options import FASTER_WHISPER, resolve_device
+
+    cores = os.cpu_count() or 1
+    if engine != FASTER_WHISPER or cores < 2 or resolve_device(device, engine) != "cpu":
+        return 1, 0
+    return 2, cores // 2
+
+
+def _transcribe_all(prepared, total: int, model, engine, opts, *, workers: int | None, progress: bool) -> tuple[list, dict]:
+    """Transcribe and score every distinct prepared input, as they are prepared.
+
+    ``prepared`` yields ``_prepare`` tuples (about ``total`` of them, the
+    progress bar's first estimate). Returns their
+    keys in order, and key -> (row, score) for each distinct key. The distinct
+    inputs are dealt to the engine copies in order of first appearance, each
+    resampler's runs in turn, so each copy decodes the same clips in the same order on every
+    run (its sampling generator, used by the temperature fallback, then
+    repeats too), however long the preparation of each takes.
+    """
+    from tqdm.auto import tqdm
+
+    from .engines import engine_replica
+
+    copies, threads = diagnosis_workers(engine, opts.get("device", "auto"))
+    copies = max(1, copies if workers is None else workers)
+    if copies > 1 and threads == 0:
+        threads = max(1, (os.cpu_count() or 1) // copies)
+    bar = tqdm(total=total, desc="diagnosis", unit="run", disable=not progress)
+    done: dict = {}
+    keys: list = []
+
+    def transcribe_one(key, heard, entry, resampler) -> None:
+        done[key] = _transcribe_and_score(heard, entry, model, engine, resampler, opts)
+        bar.update(1)
+
+    try:
+        if copies == 1:
+            for key, heard, entry, resampler in prepared:
+                keys.append(key)
+                if key in done:
+                    bar.update(1)
+                else:
+                    transcribe_one(key, heard, entry, resampler)
+                bar.total = max(bar.total, len(keys))
+            return keys, done
+        queues = [queue.SimpleQueue() for _ in range(copies)]
+
+        def work(w: int) -> None:
+            with engine_replica(w, threads):
+                while (item := queues[w].get()) is not None:
+                    transcribe_one(*item)
+
+        with ThreadPoolExecutor(max_workers=copies, thread_name_prefix="diagnosis") as pool:
+            futures = [pool.submit(work, w) for w in range(copies)]
+            dealt: set = set()
+            per_resampler: dict[str, list[int]] = {}  # resampler -> [its place among resamplers, runs dealt so far]
+            try:
+                for key, heard, entry, resampler in prepared:
+                    keys.append(key)
+                    if key in dealt:
+                        bar.update(1)
+                        continue
+                    # Each resampler's runs alternate between the copies: the slow ones (a bad resampler on a
+                    # stressed clip falls back to sampling) are shared out instead of landing on one copy.
+                    place = per_resampler.setdefault(resampler, [len(per_resampler), 0])
+                    queues[(place[0] + place[1]) % copies].put((key, heard, entry, resampler))
+                    place[1] += 1
+                    dealt.add(key)
+            finally:
+                for q in queues:
+                    q.put(None)
+                bar.total = len(keys)
+                bar.refresh()
+            for future in futures:
+                future.result()
+        return keys, done
+    finally:
+        bar.close()
 
 
 def _transcribe_and_score(heard, entry: ManifestEntry, model, engine, resampler, opts) -> tuple[dict, object]:
@@ -445,41 +577,57 @@ def audio_path_table(
     channel the file lacks, gives a row that says why.
     """
     opts = {**DIAGNOSIS_OPTIONS, **(opts or {})}
-    status = backend_status()
     cache = cache if cache is not None else {}
-    rows, channels_done = [], False
-    for backend in [b for b in BACKENDS if status[b][0]]:
-        row = _audio_path_row(entry, backend, CHANNEL_MODES[0], model, engine, opts, cache)
-        rows.append(row)
-        if row["frames"] is not None and not channels_done:
-            rows.extend(_audio_path_row(entry, backend, c, model, engine, opts, cache) for c in CHANNEL_MODES[1:])
-            channels_done = True
+    rows = []
+    for backend, channel, clip in _audio_path_clips(entry):
+        if isinstance(clip, Exception):
+            rows.append(
+                {
+                    "clip": entry.path.stem,
+                    "decoder": backend,
+                    "channel": str(channel),
+                    "frames": None,
+                    "cer": None,
+                    "lenient_cer": None,
+                    "text": f"not decoded: {first_line(clip)}",
+                }
+            )
+            continue
+        row, _ = _run(clip, entry, model, engine, CHANNEL_RESAMPLER, opts, cache)
+        rows.append(
+            {
+                "clip": entry.path.stem,
+                "decoder": backend,
+                "channel": clip.info.channel_mode,
+                "frames": clip.num_frames,
+                "cer": row["cer"],
+                "lenient_cer": row["lenient_cer"],
+                "text": row["text"],
+            }
+        )
     return pd.DataFrame(rows)
 
 
-def _audio_path_row(entry: ManifestEntry, backend: str, channel, model, engine, opts: dict, cache: dict) -> dict:
-    try:
-        clip = load_audio(entry.path, backend=backend, channel=channel)
-    except Exception as exc:  # noqa: BLE001 - e.g. channel 1 of a mono file, or a decoder that cannot read it
-        return {
-            "clip": entry.path.stem,
-            "decoder": backend,
-            "channel": str(channel),
-            "frames": None,
-            "cer": None,
-            "lenient_cer": None,
-            "text": f"not decoded: {first_line(exc)}",
-        }
-    row, _ = _run(clip, entry, model, engine, CHANNEL_RESAMPLER, opts, cache)
-    return {
-        "clip": entry.path.stem,
-        "decoder": backend,
-        "channel": clip.info.channel_mode,
-        "frames": clip.num_frames,
-        "cer": row["cer"],
-        "lenient_cer": row["lenient_cer"],
-        "text": row["text"],
-    }
+def _audio_path_clips(entry: ManifestEntry):
+    """(decoder, channel handling, Clip or the exception) for the decoder / down-mix table.
+
+    Every available decoder with the default down-mix; the first decoder that
+    reads the file also with each channel alone.
+    """
+    status = backend_status()
+    channels_done = False
+    for backend in [b for b in BACKENDS if status[b][0]]:
+        modes = CHANNEL_MODES if not channels_done else CHANNEL_MODES[:1]
+        for channel in modes:
+            try:
+                clip = load_audio(entry.path, backend=backend, channel=channel)
+            except Exception as exc:  # noqa: BLE001 - e.g. channel 1 of a mono file, or a decoder that cannot read it
+                clip = exc
+            yield backend, channel, clip
+            if channel == CHANNEL_MODES[0] and isinstance(clip, Exception):
+                break  # this decoder cannot read the file: its channels are not tried
+        else:
+            channels_done = True
 
 
 # ----------------------------------------------------------------------------
@@ -576,7 +724,7 @@ def cause_table(runs: pd.DataFrame, channels: pd.DataFrame, *, reference: str = 
         other = ref["other"] / ref["reference_length"].clip(lower=1)
         faulty = [
             _downmix_loss(channels, clip) if causes else 0.0
-            for clip, causes in zip(ref["clip"], ref.get("audio_causes", pd.Series([""] * len(ref))).fillna(""))
+            for clip, causes in zip(ref["clip"], ref.get("audio_causes", pd.Series([""] * len(ref))).fillna(""), strict=True)
         ]
         audio_path = np.minimum(np.array(faulty), other.to_numpy())
         row = {
@@ -672,7 +820,8 @@ def verdicts(diagnosis: Diagnosis) -> list[str]:
         parts = []
         if base is not None and base["audio_fault"] >= SAME_CER:
             parts.append(
-                f"the down-mix destroys the speech, an audio-path fault that costs {_fmt(base['audio_fault'])} CER (see the down-mix finding below)"
+                f"the down-mix destroys the speech, an audio-path fault that costs {_fmt(base['audio_fault'])} CER (see the down-mix "
+                "finding below)"
             )
         if not worse.empty:
             named = ", ".join(f"{r.resampler} ({_signed(getattr(r, col))})" for r in worse.itertuples())
@@ -707,14 +856,18 @@ def verdicts(diagnosis: Diagnosis) -> list[str]:
             else:
                 corr = c["correlation"].iloc[0]
                 shown = f" (correlation {corr:.2f})" if corr is not None and np.isfinite(corr) else ""
-                why = f"; the channels show no fault{shown}, so on one clip this can be decoding noise or the comb filter a delay between channels makes"
+                why = (
+                    f"; the channels show no fault{shown}, so on one clip this can be decoding noise or the comb filter a delay "
+                    "between channels makes"
+                )
             out.append(
                 f"Down-mix, {clip}: averaging the channels costs {_signed(loss)} CER against {best['choice']} alone{why}".rstrip(".") + "."
             )
     mis = diagnosis.mislabelled()
     if not mis.empty:
         out.append(
-            f"A mislabelled sample rate (samples handed over as 16 kHz without resampling, audio {mis['duration_ratio'].min():g}–{mis['duration_ratio'].max():g}× too long) "
+            "A mislabelled sample rate (samples handed over as 16 kHz without resampling, audio "
+            f"{mis['duration_ratio'].min():g}–{mis['duration_ratio'].max():g}× too long) "
             f"is catastrophic: median strict CER {_fmt(mis['cer'].median())} over {len(mis)} clips, shown apart from everything else."
         )
     return out

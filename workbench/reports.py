@@ -126,7 +126,8 @@ def write_resampling_report(df, out_dir, *, target_sr: int = SAMPLE_RATE, sweep_
             "<b>alias dB</b>: energy that comes out when the input holds only content above the new Nyquist "
             f"(noise or a log sweep from {target_sr // 2 + 1000} Hz up), relative to the input: lower is better, "
             "0 dB means everything folded into the speech band. <b>ripple dB</b>: largest tone gain error up to "
-            f"{0.875 * target_sr / 2:.0f} Hz, measured at the tone's true frequency. <b>x realtime</b>: seconds of audio per second of work.</p>",
+            f"{0.875 * target_sr / 2:.0f} Hz, measured at the tone's true frequency. <b>x realtime</b>: seconds of audio per second of "
+            "work.</p>",
         ),
         ("Quality table", table),
         (
@@ -233,7 +234,7 @@ def _table(
     rows = []
     for rec in df.itertuples(index=False):
         cells = []
-        for c, v in zip(df.columns, rec):
+        for c, v in zip(df.columns, rec, strict=True):
             if isinstance(v, (bool, np.bool_)):
                 shown = "yes" if v else ""
             elif isinstance(v, (float, np.floating)):
@@ -269,7 +270,10 @@ def describe_data(entries) -> dict:
         "clips": len(speech),
         "recordings": len(recordings),
         "slug": "cantonese" if languages == ["yue"] else ("-".join(languages) or "speech"),
-        "title": f"Resampling diagnosis: {kind} {' and '.join(names)} speech ({len(recordings)} recording{'s' if len(recordings) != 1 else ''}, {len(speech)} clip{'s' if len(speech) != 1 else ''})",
+        "title": (
+            f"Resampling diagnosis: {kind} {' and '.join(names)} speech "
+            f"({len(recordings)} recording{'s' if len(recordings) != 1 else ''}, {len(speech)} clip{'s' if len(speech) != 1 else ''})"
+        ),
     }
 
 
@@ -278,7 +282,10 @@ def _settings_list(diagnosis, about: dict) -> str:
 
     opts = ", ".join(f"{k}={v}" for k, v in sorted(diagnosis.options.items()))
     items = {
-        "data": f"{about['clips']} clips from {about['recordings']} recording{'s' if about['recordings'] != 1 else ''}; {about['kind']} speech; languages: {', '.join(about['languages']) or 'none'}",
+        "data": (
+            f"{about['clips']} clips from {about['recordings']} recording{'s' if about['recordings'] != 1 else ''}; "
+            f"{about['kind']} speech; languages: {', '.join(about['languages']) or 'none'}"
+        ),
         "model": diagnosis.model,
         "engine": diagnosis.engine,
         "reference pipeline": f"{diagnosis.reference} resampler, mean down-mix",
@@ -426,8 +433,10 @@ def write_diagnosis_report(diagnosis, out_dir, *, entries=None, name: str | None
         sections.append(
             (
                 "Down-mixing: each channel on its own",
-                "<p class='note'>Every multichannel clip transcribed as the mean of its channels (what most pipelines do) and one channel at a time, "
-                f"with {html.escape(diagnosis.reference)}. Levels and the correlation between channels explain a lossy down-mix: a correlation near −1 means "
+                "<p class='note'>Every multichannel clip transcribed as the mean of its channels (what most pipelines do) and one "
+                "channel at a time, "
+                f"with {html.escape(diagnosis.reference)}. Levels and the correlation between channels explain a lossy down-mix: a "
+                "correlation near −1 means "
                 "one channel is polarity-inverted and the mean cancels the speech.</p>" + _table(diagnosis.channels),
             )
         )
@@ -435,8 +444,10 @@ def write_diagnosis_report(diagnosis, out_dir, *, entries=None, name: str | None
         sections.append(
             (
                 "What often gets blamed on the operating system",
-                f"<p class='note'>One file ({html.escape(diagnosis.audio_path_clip or '')}) decoded by every decoder available here (channels averaged), and by the first of them with each channel alone, "
-                f"then resampled with {html.escape(diagnosis.reference)}, on one machine. Differences between rows are what a different machine's "
+                f"<p class='note'>One file ({html.escape(diagnosis.audio_path_clip or '')}) decoded by every decoder available here "
+                "(channels averaged), and by the first of them with each channel alone, "
+                f"then resampled with {html.escape(diagnosis.reference)}, on one machine. Differences between rows are what a different "
+                "machine's "
                 "default decoder or channel handling would produce; they have nothing to do with the operating system itself.</p>"
                 + _table(diagnosis.audio_path),
             )
@@ -444,8 +455,8 @@ def write_diagnosis_report(diagnosis, out_dir, *, entries=None, name: str | None
     sections.append(
         (
             "Clip by clip",
-            "<p class='note'>Click a clip to see every run's transcript aligned with the reference; colours mark the cause of each difference.</p>"
-            + _clip_details(diagnosis, by_clip, set(mattered) & set(by_clip)),
+            "<p class='note'>Click a clip to see every run's transcript aligned with the reference; colours mark the cause of each "
+            "difference.</p>" + _clip_details(diagnosis, by_clip, set(mattered) & set(by_clip)),
         )
     )
     sections.append(("How this was measured", _settings_list(diagnosis, about)))
@@ -461,7 +472,8 @@ def write_diagnosis_report(diagnosis, out_dir, *, entries=None, name: str | None
 
 def _lede(diagnosis, about: dict) -> str:
     return (
-        f"Each of {about['clips']} clips ({about['kind']} speech from {about['recordings']} recording{'s' if about['recordings'] != 1 else ''}) was transcribed after each resampler "
+        f"Each of {about['clips']} clips ({about['kind']} speech from {about['recordings']} "
+        f"recording{'s' if about['recordings'] != 1 else ''}) was transcribed after each resampler "
         f"with the same model ({diagnosis.model}, {diagnosis.engine} engine, greedy decoding) and scored against its reference. "
         "Comparing each resampler with the reference pipeline on the same clip isolates what the audio path adds; the score's breakdown "
         "splits the rest into script, punctuation, colloquial-vs-written, numerals, loops and real recognition errors."

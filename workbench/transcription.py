@@ -21,7 +21,16 @@ import numpy as np
 
 from .audio import Clip, load_audio
 from .constants import SAMPLE_RATE
-from .engines import EngineError, LanguageNotSupportedError, Segment, default_encoder_batch, get_engine, is_out_of_memory, real_time_factor
+from .engines import (
+    EngineError,
+    EngineOutput,
+    LanguageNotSupportedError,
+    Segment,
+    default_encoder_batch,
+    get_engine,
+    is_out_of_memory,
+    real_time_factor,
+)
 from .errors import AudioWarning, TranscriptionWarning, WorkbenchError
 from .languages import language_name, normalise_language
 from .models import EMBEDDED, ModelRef, resolve_model
@@ -219,6 +228,33 @@ class _Run:
         }
 
 
+#: Shorter audio is not decoded: no word fits (Whisper's shortest token spans 20 ms; a syllable, 100 ms or more).
+MIN_DECODE_SECONDS = 0.1
+#: Audio whose peak stays below this is not decoded: -90 dBFS, one step of 16-bit audio.
+SILENCE_PEAK_DBFS = -90.0
+
+
+def nothing_to_hear(samples: np.ndarray, rate: int = SAMPLE_RATE) -> str | None:
+    """Why ``samples`` hold nothing to transcribe (too short, or silent), or None.
+
+    Examples
+    --------
+    >>> nothing_to_hear(np.zeros(16000, np.float32))
+    'silent: peak level below -90 dBFS'
+    >>> nothing_to_hear(np.ones(10, np.float32))
+    'too short: 0.62 ms (under 100 ms)'
+    >>> nothing_to_hear(np.full(16000, 0.1, np.float32)) is None
+    True
+    """
+    seconds = len(samples) / rate
+    if seconds < MIN_DECODE_SECONDS:
+        return f"too short: {seconds * 1000:.2g} ms (under {MIN_DECODE_SECONDS * 1000:.0f} ms)"
+    peak = float(np.max(np.abs(samples))) if len(samples) else 0.0
+    if not peak >= 10 ** (SILENCE_PEAK_DBFS / 20):
+        return f"silent: peak level below {SILENCE_PEAK_DBFS:.0f} dBFS"
+    return None
+
+
 def transcribe(
     audio, model: str = EMBEDDED, engine: str = TRANSFORMERS, *, options: TranscriptionOptions | None = None, progress=None, **kwargs
 ) -> Transcript:
@@ -260,9 +296,14 @@ def transcribe(
     run.load(model)
 
     t1 = time.perf_counter()
-    out, run.loaded, run.opts, run.device, run.precision = _run_with_memory_recovery(
-        run.loaded, run.ref, engine, samples, run.opts, run.device, run.precision, run.fallbacks, progress
-    )
+    nothing = nothing_to_hear(samples)
+    if nothing:  # a decoding the audio cannot justify only invents text (and can take minutes)
+        warnings.warn(f"{source or 'audio'}: {nothing}; the transcript is empty, nothing was decoded", TranscriptionWarning, stacklevel=2)
+        out = EngineOutput("", [], run.opts.language, None, [f"not decoded: {nothing}"])
+    else:
+        out, run.loaded, run.opts, run.device, run.precision = _run_with_memory_recovery(
+            run.loaded, run.ref, engine, samples, run.opts, run.device, run.precision, run.fallbacks, progress
+        )
     inference_s = time.perf_counter() - t1
 
     audio_s = len(samples) / SAMPLE_RATE
@@ -374,7 +415,7 @@ def transcribe_batch(
     batch_audio_s = sum(len(x) for x in samples) / SAMPLE_RATE
     versions = run.versions()
     results = []
-    for (x, audio_info, source), out, share, pre in zip(prepared, outputs, shares, preprocess):
+    for (x, audio_info, source), out, share, pre in zip(prepared, outputs, shares, preprocess, strict=True):
         audio_s = len(x) / SAMPLE_RATE
         encoder = encoder_batch or default_encoder_batch(run.device, run.opts.batch_size)
         settings = run.settings(out, audio_info, batched=True, encoder_batch=encoder)
@@ -407,7 +448,8 @@ def _language_fallback(opts: TranscriptionOptions, model_name: str, supported: s
     if wanted == "yue":
         if not opts.language_fallback:
             raise LanguageNotSupportedError(
-                f"model {model_name!r} has no Cantonese token <|yue|>: only Whisper large-v3-family checkpoints can be asked for Cantonese. "
+                f"model {model_name!r} has no Cantonese token <|yue|>: "
+                "only Whisper large-v3-family checkpoints can be asked for Cantonese. "
                 "Use language='zh' (optionally with a Cantonese initial_prompt, e.g. '以下係廣東話。'), "
                 "or pass language_fallback=True to fall back to 'zh' automatically."
             )
