@@ -16,6 +16,7 @@ import warnings
 from pathlib import Path
 
 from ..errors import AudioWarning, WorkbenchError
+from ..options import ENGINES
 
 EXIT_ERROR = 2
 
@@ -396,7 +397,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--model", default="embedded", help="'embedded' (Whisper base, offline), a Hugging Face id, 'ms:<ModelScope id>', or a folder"
     )
-    p.add_argument("--engine", default="transformers", choices=["transformers", "faster-whisper"])
+    p.add_argument("--engine", default="transformers", choices=ENGINES)
     p.add_argument("--language", help="code or name: yue, cantonese, 粤语, zh, 普通话, en... (default: detect)")
     p.add_argument("--task", choices=["transcribe", "translate"])
     p.add_argument("--beam-size", type=int)
@@ -489,9 +490,7 @@ def build_parser() -> argparse.ArgumentParser:
         default="embedded",
         help="model: 'embedded' (Whisper base, offline), a Hugging Face id, 'ms:' ModelScope id or a folder (default: %(default)s)",
     )
-    p.add_argument(
-        "--engine", default="faster-whisper", choices=["transformers", "faster-whisper"], help="inference engine (default: %(default)s)"
-    )
+    p.add_argument("--engine", default="faster-whisper", choices=ENGINES, help="inference engine (default: %(default)s)")
     p.add_argument("--out", default="reports", help="folder for the HTML report and the per-run CSV (default: %(default)s)")
     p.add_argument("--quick", action="store_true", help="one recording, three conditions, three resamplers (default: the full set)")
     p.add_argument("--json", action="store_true", help="print the verdicts and tables as JSON instead of text")
