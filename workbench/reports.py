@@ -12,6 +12,7 @@ import numpy as np
 
 from .audio import SAMPLE_RATE
 from .io import write_text
+from .options import FASTER_WHISPER
 from .resampling import DEFAULT_RESAMPLER, RESAMPLERS, resample
 from .signals import band_limited_noise, log_sweep, speech_like
 
@@ -551,7 +552,7 @@ def run_demo(
     resamplers=None,
     quick: bool = False,
     model: str = "embedded",
-    engine: str = "faster-whisper",
+    engine: str = FASTER_WHISPER,
     progress: bool = True,
 ):
     """The headless main job: the resampling diagnosis, as an HTML report and a CSV of runs.

@@ -12,6 +12,7 @@ import json
 import platform
 from pathlib import Path
 
+from ..options import FASTER_WHISPER, TRANSFORMERS
 from . import measure
 from .large_v3 import bench_random_large_v3
 from .measure import BATCH_CLIPS, DRIFT_WINDOW, TARGET_BATCH_SPEEDUP, TARGET_DRIFT, TARGET_MEMORY_GROWTH_MB, harness_clips
@@ -33,19 +34,19 @@ CHILD_TIMEOUT_S = 3600
 SEED_MAX_NEW_TOKENS = 128
 #: Other ways to batch, tried by the ``variants`` section (each against its own per-file loop).
 BATCH_VARIANTS = (
-    {"engine": "faster-whisper", "precision": "int8", "beam_size": 1, "timestamps": "segment"},
-    {"engine": "faster-whisper", "precision": "int8", "beam_size": 5, "timestamps": "none"},
-    {"engine": "faster-whisper", "precision": "float32", "beam_size": 1, "timestamps": "none"},
-    {"engine": "faster-whisper", "precision": "int8", "beam_size": 1, "timestamps": "none", "batch_size": 8},
-    {"engine": "transformers", "precision": "float32", "beam_size": 1, "timestamps": "segment"},
-    {"engine": "transformers", "precision": "float32", "beam_size": 5, "timestamps": "none"},
-    {"engine": "transformers", "precision": "float32", "beam_size": 1, "timestamps": "none", "batch_size": 8},
+    {"engine": FASTER_WHISPER, "precision": "int8", "beam_size": 1, "timestamps": "segment"},
+    {"engine": FASTER_WHISPER, "precision": "int8", "beam_size": 5, "timestamps": "none"},
+    {"engine": FASTER_WHISPER, "precision": "float32", "beam_size": 1, "timestamps": "none"},
+    {"engine": FASTER_WHISPER, "precision": "int8", "beam_size": 1, "timestamps": "none", "batch_size": 8},
+    {"engine": TRANSFORMERS, "precision": "float32", "beam_size": 1, "timestamps": "segment"},
+    {"engine": TRANSFORMERS, "precision": "float32", "beam_size": 5, "timestamps": "none"},
+    {"engine": TRANSFORMERS, "precision": "float32", "beam_size": 1, "timestamps": "none", "batch_size": 8},
 )
 VARIANT_REPEATS = 2
 #: Precisions measured per engine and device kind.
 PRECISIONS = {
-    "cpu": {"transformers": ("float32",), "faster-whisper": ("int8", "float32")},
-    "cuda": {"transformers": ("float32", "float16", "bfloat16"), "faster-whisper": ("int8", "float32", "float16")},
+    "cpu": {TRANSFORMERS: ("float32",), FASTER_WHISPER: ("int8", "float32")},
+    "cuda": {TRANSFORMERS: ("float32", "float16", "bfloat16"), FASTER_WHISPER: ("int8", "float32", "float16")},
 }
 
 _CHILD_MARK = "WORKBENCH-BENCH-RESULT "
@@ -102,13 +103,13 @@ def _devices(devices) -> list[str]:
 def _default_precision(engine: str, device: str) -> str:
     from ..options import resolve_compute_type, resolve_dtype
 
-    return resolve_dtype("auto", device) if engine == "transformers" else resolve_compute_type("auto", device)
+    return resolve_dtype("auto", device) if engine == TRANSFORMERS else resolve_compute_type("auto", device)
 
 
 def bench_harness(
     *,
     quick: bool = False,
-    engines=("transformers", "faster-whisper"),
+    engines=(TRANSFORMERS, FASTER_WHISPER),
     devices=None,
     sections=DEFAULT_SECTIONS,
     beam_size: int = HARNESS_BEAM_SIZE,

@@ -15,6 +15,7 @@ import pandas as pd
 from ..audio import BACKENDS, backend_status, load_audio
 from ..datasets import ManifestEntry
 from ..errors import WorkbenchError, first_line
+from ..options import FASTER_WHISPER
 from ..resampling import RESAMPLERS
 from ..scoring import CAUSES, score
 from ..transcription import TranscriptionWarning, transcribe
@@ -62,7 +63,7 @@ class Diagnosis:
     scores: dict = field(default_factory=dict, repr=False)
     checks: dict = field(default_factory=dict, repr=False)
     model: str = "embedded"
-    engine: str = "faster-whisper"
+    engine: str = FASTER_WHISPER
     options: dict = field(default_factory=dict)
     reference: str = REFERENCE_RESAMPLER
     notes: list[str] = field(default_factory=list)
@@ -108,7 +109,7 @@ def diagnose(
     resamplers=DIAGNOSIS_RESAMPLERS,
     *,
     model: str = "embedded",
-    engine: str = "faster-whisper",
+    engine: str = FASTER_WHISPER,
     mislabelled: bool = True,
     channels: bool = True,
     audio_path_clip: int | str | None = "auto",
@@ -541,7 +542,7 @@ def _audio_path_entry(entries, which) -> ManifestEntry | None:
 def audio_path_table(
     entry: ManifestEntry,
     model: str = "embedded",
-    engine: str = "faster-whisper",
+    engine: str = FASTER_WHISPER,
     opts: dict | None = None,
     progress: bool = False,
     *,

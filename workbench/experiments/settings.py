@@ -15,11 +15,12 @@ import json
 from dataclasses import fields
 
 from ..errors import WorkbenchError
+from ..options import FASTER_WHISPER
 
 #: Settings of the audio path, applied before the model sees the audio.
 AUDIO_SETTINGS = ("decoder", "channel", "resampler")
 #: Default grid values that are not transcription options.
-BASE_DEFAULTS = {"decoder": "auto", "channel": "mean", "model": "embedded", "engine": "faster-whisper", "language": "manifest"}
+BASE_DEFAULTS = {"decoder": "auto", "channel": "mean", "model": "embedded", "engine": FASTER_WHISPER, "language": "manifest"}
 #: Transcription options an experiment may vary (see :class:`~workbench.options.TranscriptionOptions`).
 OPTION_SETTINGS = (
     "task",
