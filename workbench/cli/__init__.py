@@ -8,7 +8,6 @@ for scripts. Errors the workbench anticipates are printed as one message
 from __future__ import annotations
 
 import argparse
-import json
 import math
 import sys
 import textwrap
@@ -22,39 +21,10 @@ EXIT_ERROR = 2
 
 
 def _print_json(obj) -> None:
-    print(json.dumps(obj, indent=2, ensure_ascii=False, default=_json_default, allow_nan=False))
+    """Print ``obj`` as indented JSON through the workbench's one encoder (infinities and NaN become null)."""
+    from ..io import dumps
 
-
-def _json_default(o):
-    import numpy as np
-
-    if isinstance(o, (np.integer,)):
-        return int(o)
-    if isinstance(o, (np.floating,)):
-        return _finite(float(o))
-    if isinstance(o, Path):
-        return str(o)
-    raise TypeError(f"not JSON serialisable: {type(o).__name__}")
-
-
-def _finite(x):
-    """JSON has no infinities: -inf dB (digital silence) becomes null."""
-    if isinstance(x, float) and not math.isfinite(x):
-        return None
-    return x
-
-
-def _clean(obj):
-    if isinstance(obj, dict):
-        return {k: _clean(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return [_clean(v) for v in obj]
-    return _finite(obj)
-
-
-# --------------------------------------------------------------------------
-# Subcommands
-# --------------------------------------------------------------------------
+    print(dumps(obj, indent=2))
 
 
 def cmd_doctor(args) -> int:
@@ -62,7 +32,7 @@ def cmd_doctor(args) -> int:
 
     report = run_doctor()
     if args.json:
-        _print_json(_clean(report.to_dict()))
+        _print_json((report.to_dict()))
     else:
         print(report.format_text())
     return report.exit_code
@@ -75,7 +45,7 @@ def cmd_info(args) -> int:
     clip = load_audio(args.file, backend=args.backend, channel=channel, assume_sample_rate=args.assume_rate)
     info = clip.info.to_dict()
     if args.json:
-        _print_json(_clean(info))
+        _print_json((info))
         return 0
     width = max(len(k) for k in info)
     for key, value in info.items():
@@ -93,7 +63,7 @@ def cmd_compare_decoders(args) -> int:
     backends = args.backends.split(",") if args.backends else None
     rows = [c.to_dict() for c in compare_decoders(args.file, backends, reference=args.reference)]
     if args.json:
-        _print_json(_clean(rows))
+        _print_json((rows))
         return 0
     print(f"{args.file}: reference {rows[0]['reference']}")
     print(f"{'decoder':<12} {'offset (samples)':>17} {'offset (ms)':>12} {'level (dB)':>11} {'residual (dB)':>14} {'frames':>10}")
@@ -169,9 +139,7 @@ def cmd_resample_report(args) -> int:
     out_dir = Path(args.out)
     paths = write_resampling_report(df, out_dir, target_sr=args.target, sweep_rate=max(rates))
     if args.json:
-        _print_json(
-            _clean({"rows": df.to_dict(orient="records"), "skipped": df.attrs.get("skipped", {}), "files": [str(p) for p in paths]})
-        )
+        _print_json({"rows": df.to_dict(orient="records"), "skipped": df.attrs.get("skipped", {}), "files": [str(p) for p in paths]})
         return 0
     print(_format_quality_table(df))
     for name, why in df.attrs.get("skipped", {}).items():
@@ -206,7 +174,7 @@ def cmd_demo(args) -> int:
     runs_csv = path.with_name(path.stem + "-runs.csv")
     if args.json:
         _print_json(
-            _clean(
+            (
                 {
                     "report": str(path),
                     "runs": str(runs_csv),
@@ -231,7 +199,7 @@ def cmd_demo(args) -> int:
 def cmd_transcribe(args) -> int:
     from tqdm.auto import tqdm
 
-    from ..io import write_text
+    from ..io import dumps, write_text
     from ..transcription import transcribe
 
     option_names = (
@@ -273,11 +241,11 @@ def cmd_transcribe(args) -> int:
         row["path"] = path
         results.append(row)
         if args.output:  # written after every file: a crash loses nothing already transcribed
-            write_text(args.output, "".join(json.dumps(_clean(r), ensure_ascii=False, default=str) + "\n" for r in results))
+            write_text(args.output, "".join(dumps(r) + "\n" for r in results))
         if not args.json:
             tqdm.write(f"{path}: {t.text}" if len(args.files) > 1 else t.text)
     if args.json:
-        _print_json(_clean({"results": results, "failures": failures}))
+        _print_json(({"results": results, "failures": failures}))
     return 1 if failures else 0
 
 
