@@ -303,10 +303,15 @@ def build_parser() -> argparse.ArgumentParser:
         description="Decode FILE and print codec, rates, channels, bit depth, decoder and the decoders that were skipped.",
     )
     p.add_argument("file")
-    p.add_argument("--backend", default="auto", choices=["auto", *BACKENDS])
+    p.add_argument(
+        "--backend",
+        default="auto",
+        choices=["auto", *BACKENDS],
+        help="decoder to use (default: %(default)s, the first that reads the file)",
+    )
     p.add_argument("--channel", default="mean", help=channel_help)
     p.add_argument("--assume-rate", type=int, default=None, help="relabel the audio with this rate (Hz) when the header is wrong")
-    p.add_argument("--json", action="store_true")
+    p.add_argument("--json", action="store_true", help="print machine-readable JSON instead of text")
     p.set_defaults(func=cmd_info)
 
     p = sub.add_parser(
@@ -317,7 +322,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("file")
     p.add_argument("--backends", help="comma-separated, first is the reference (default: every available one)")
     p.add_argument("--reference", help="compare every decoder with this file instead (e.g. the WAV an MP3 was made from)")
-    p.add_argument("--json", action="store_true")
+    p.add_argument("--json", action="store_true", help="print machine-readable JSON instead of text")
     p.set_defaults(func=cmd_compare_decoders)
 
     p = sub.add_parser(
@@ -327,15 +332,20 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("input")
     p.add_argument("output")
-    p.add_argument("--rate", type=int, default=SAMPLE_RATE)
+    p.add_argument("--rate", type=int, default=SAMPLE_RATE, help="output sample rate in Hz (default: %(default)s)")
     p.add_argument("--method", default=DEFAULT_RESAMPLER, help="a resampler name (see 'resamplers')")
-    p.add_argument("--backend", default="auto", choices=["auto", *BACKENDS])
+    p.add_argument(
+        "--backend",
+        default="auto",
+        choices=["auto", *BACKENDS],
+        help="decoder to use (default: %(default)s, the first that reads the file)",
+    )
     p.add_argument("--channel", default="mean", help=channel_help)
-    p.add_argument("--json", action="store_true")
+    p.add_argument("--json", action="store_true", help="print machine-readable JSON instead of text")
     p.set_defaults(func=cmd_resample)
 
     p = sub.add_parser("resamplers", help="list the resamplers and whether each can run here")
-    p.add_argument("--json", action="store_true")
+    p.add_argument("--json", action="store_true", help="print machine-readable JSON instead of text")
     p.set_defaults(func=cmd_resamplers)
 
     p = sub.add_parser(
@@ -345,11 +355,11 @@ def build_parser() -> argparse.ArgumentParser:
         "prints a table and writes CSV, JSON and an HTML report.",
     )
     p.add_argument("--rates", default=",".join(map(str, REPORT_RATES)), help="comma-separated source rates (Hz)")
-    p.add_argument("--target", type=int, default=SAMPLE_RATE)
+    p.add_argument("--target", type=int, default=SAMPLE_RATE, help="rate every method resamples to, in Hz (default: %(default)s)")
     p.add_argument("--methods", help="comma-separated subset of resamplers")
     p.add_argument("--timing-seconds", type=float, default=TIMING_SECONDS, help="audio length used for timing")
     p.add_argument("--out", default="reports", help="folder for the report files")
-    p.add_argument("--json", action="store_true")
+    p.add_argument("--json", action="store_true", help="print machine-readable JSON instead of text")
     p.set_defaults(func=cmd_resample_report)
 
     from .bench import add_commands as add_bench_commands
@@ -365,22 +375,39 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--model", default="embedded", help="'embedded' (Whisper base, offline), a Hugging Face id, 'ms:<ModelScope id>', or a folder"
     )
-    p.add_argument("--engine", default="transformers", choices=ENGINES)
+    p.add_argument("--engine", default="transformers", choices=ENGINES, help="inference engine (default: %(default)s)")
     p.add_argument("--language", help="code or name: yue, cantonese, 粤语, zh, 普通话, en... (default: detect)")
-    p.add_argument("--task", choices=["transcribe", "translate"])
-    p.add_argument("--beam-size", type=int)
-    p.add_argument("--temperature", type=float)
-    p.add_argument("--max-new-tokens", type=int)
-    p.add_argument("--chunk-length", dest="chunk_length_s", type=float, help="seconds per window for long audio (max 30)")
-    p.add_argument("--batch-size", type=int)
-    p.add_argument("--timestamps", choices=["none", "segment", "word"])
-    p.add_argument("--initial-prompt")
-    p.add_argument("--device", help="auto, cpu or cuda:N")
-    p.add_argument("--dtype", help="transformers: auto, float32, float16, bfloat16")
-    p.add_argument("--compute-type", help="faster-whisper: auto, int8, float16, float32...")
-    p.add_argument("--language-fallback", action="store_true", default=None, help="use zh when the model cannot do yue, and record it")
-    p.add_argument("--resampler", help="resampler for audio that is not 16 kHz (see 'resamplers')")
-    p.add_argument("--warmup", action="store_true", default=None, help="one dummy pass first (GPU warm-up)")
+    p.add_argument("--task", choices=["transcribe", "translate"], help="transcribe, or translate into English (default: transcribe)")
+    p.add_argument("--beam-size", type=int, metavar="N", help="beam search width; 1 is greedy decoding (default: 5)")
+    p.add_argument("--temperature", type=float, help="first sampling temperature of every window; 0 is deterministic (default: 0)")
+    p.add_argument("--max-new-tokens", type=int, metavar="N", help="cap on generated tokens per 30-s window (default: the model's limit)")
+    p.add_argument(
+        "--chunk-length",
+        dest="chunk_length_s",
+        type=float,
+        metavar="SECONDS",
+        help="seconds per window for long audio, at most 30 (default: 30)",
+    )
+    p.add_argument("--batch-size", type=int, metavar="N", help="windows of a long file decoded together (default: 1)")
+    p.add_argument("--timestamps", choices=["none", "segment", "word"], help="timestamps to predict (default: segment)")
+    p.add_argument(
+        "--initial-prompt", metavar="TEXT", help="text the first window is conditioned on, e.g. '以下係廣東話。' (default: none)"
+    )
+    p.add_argument("--device", help="auto, cpu or cuda:N (default: auto, a GPU when the engine sees one)")
+    p.add_argument("--dtype", help="transformers: auto, float32, float16, bfloat16 (default: auto, float16 on a GPU, float32 on a CPU)")
+    p.add_argument(
+        "--compute-type", help="faster-whisper: auto, int8, float16, float32... (default: auto, float16 on a GPU, int8 on a CPU)"
+    )
+    p.add_argument(
+        "--language-fallback",
+        action="store_true",
+        default=None,
+        help="use zh when the model cannot do yue, and record it (default: refuse)",
+    )
+    p.add_argument("--resampler", help=f"resampler for audio that is not 16 kHz, see 'resamplers' (default: {DEFAULT_RESAMPLER})")
+    p.add_argument(
+        "--warmup", action="store_true", default=None, help="one dummy pass first, excluded from timings (GPU warm-up; default: off)"
+    )
     p.add_argument(
         "--temperature-increment",
         type=float,
@@ -422,8 +449,8 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         help="faster-whisper only: skip the stretches Silero VAD finds without speech (default: off)",
     )
-    p.add_argument("--output", help="also write results as JSON lines to this file, updated after every file")
-    p.add_argument("--json", action="store_true")
+    p.add_argument("--output", metavar="FILE", help="also write results as JSON lines to FILE, updated after every file (default: none)")
+    p.add_argument("--json", action="store_true", help="print every result (text, segments, settings, timings) as JSON")
     p.set_defaults(func=cmd_transcribe)
 
     from .score import add_commands as add_score_commands

@@ -105,5 +105,5 @@ def add_commands(sub) -> None:
         help=f"harness: folder for the results (default {RESULTS_DIR.as_posix()}); "
         "audio, engines: also write the result as JSON to this file",
     )
-    p.add_argument("--json", action="store_true")
+    p.add_argument("--json", action="store_true", help="print machine-readable JSON instead of text")
     p.set_defaults(func=cmd_bench)

@@ -51,7 +51,7 @@ def add_commands(sub) -> None:
     )
     p.add_argument("--chart", help="also write the chart as HTML here")
     p.add_argument("--parquet", help="also write every result row as Parquet here")
-    p.add_argument("--json", action="store_true")
+    p.add_argument("--json", action="store_true", help="print machine-readable JSON instead of text")
     p.set_defaults(func=cmd_results)
 
 
