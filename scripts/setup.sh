@@ -82,6 +82,10 @@ case "$action" in
     setup) log "ready: activate with 'source $venv/bin/activate', then 'python -m workbench --help'" ;;
     demo) exec "$py" -m workbench demo ;;
     test) exec "$py" -m pytest ;;
-    lab) exec "$py" -m jupyter lab notebooks ;;
+    lab)
+        # Jupyter refuses to start as root (containers, CI images) unless told it may.
+        extra=()
+        if [ "$(id -u)" = "0" ]; then extra+=(--allow-root); fi
+        exec "$py" -m jupyter lab notebooks "${extra[@]}" ;;
     *) log "unknown action '$action' (use: demo, test, lab)"; exit 2 ;;
 esac
