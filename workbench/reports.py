@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 
 from .audio import SAMPLE_RATE
-from .io import write_text
+from .io import dumps, write_text
 from .options import FASTER_WHISPER
 from .resampling import DEFAULT_RESAMPLER, RESAMPLERS, resample
 from .signals import band_limited_noise, log_sweep, speech_like
@@ -40,7 +40,7 @@ def render_html(title: str, sections: list[tuple[str, str]], *, meta: dict | Non
     body = "\n".join(f"<h2>{html.escape(h)}</h2>\n{frag}" if h else frag for h, frag in sections)
     footer = ""
     if meta:
-        footer = "<footer><pre>" + html.escape(json.dumps(meta, indent=2, ensure_ascii=False, default=str)) + "</pre></footer>"
+        footer = "<footer><pre>" + html.escape(dumps(meta, indent=2)) + "</pre></footer>"
     return (
         "<!DOCTYPE html>\n<html lang='en'><head><meta charset='utf-8'>"
         f"<title>{html.escape(title)}</title><style>{_STYLE}</style></head>\n"

@@ -9,7 +9,6 @@ Examples
 from __future__ import annotations
 
 import importlib.metadata
-import json
 import platform
 import sys
 import time
@@ -32,6 +31,7 @@ from .engines import (
     real_time_factor,
 )
 from .errors import AudioWarning, TranscriptionWarning, WorkbenchError
+from .io import dumps
 from .languages import language_name, normalise_language
 from .models import EMBEDDED, ModelRef, resolve_model
 from .options import (
@@ -95,7 +95,7 @@ class Transcript:
         return asdict(self)
 
     def to_json(self) -> str:
-        return json.dumps(self.to_dict(), ensure_ascii=False, default=str)
+        return dumps(self.to_dict())
 
 
 def _option_names() -> set[str]:
