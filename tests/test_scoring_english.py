@@ -12,5 +12,7 @@ def test_spelling_table_is_available():
 
 
 def test_british_and_american_spellings_score_the_same():
-    s = score("I realize the color of the neighbor's favorite theater", "I realise the colour of the neighbour's favourite theatre", language="en")
+    s = score(
+        "I realize the color of the neighbor's favorite theater", "I realise the colour of the neighbour's favourite theatre", language="en"
+    )
     assert s.wer == 0.0
