@@ -215,8 +215,8 @@ def test_every_loop_is_flagged(demo):
     assert loops["looped"].all(), loops[["clip", "resampler", "text"]].to_string()
     flagged = runs[runs["looped"]]
     assert (flagged["loop_evidence"].str.len() > 0).all()
-    assert (flagged["hallucination"] > 0).any(), "a loop's extra text is attributed to hallucination"
-    if not flagged.empty:
+    if not flagged.empty:  # greedy decoding with one sample per fallback temperature may leave no loop at all
+        assert (flagged["hallucination"] > 0).any(), "a loop's extra text is attributed to hallucination"
         assert "looped:" in path.read_text(encoding="utf-8")
 
 

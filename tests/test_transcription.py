@@ -398,16 +398,39 @@ def test_safeguards_reach_the_real_model_and_are_recorded(engine, monkeypatch):
 
 
 def test_transformers_fallback_breaks_a_repetition_loop_on_a_short_clip():
-    """Beam search on 3 s of silence loops; the compression-ratio check sends that window to a higher temperature."""
+    """Beam search on 3 s of faint noise (-80 dBFS, a quiet room) loops.
+
+    The compression-ratio check sends that window to a higher temperature.
+
+    Digital silence would not do: it is not decoded at all (see test_silent_and_too_short_audio_is_not_decoded).
+    """
     import torch
 
-    silence = (np.zeros(3 * 16000, np.float32), 16000)
+    silence = ((1e-4 * np.random.default_rng(0).standard_normal(3 * 16000)).astype(np.float32), 16000)
     kwargs = dict(engine="transformers", language="en", beam_size=5, timestamps="none", max_new_tokens=48, device="cpu")
     looped = transcribe(silence, temperature_increment=0, **kwargs)
     assert _gzip_ratio(looped.text) > 2.4  # the loop the safeguard exists for
     torch.manual_seed(0)
     t = transcribe(silence, **kwargs)
     assert _gzip_ratio(t.text) <= 2.4 and len(t.text) < len(looped.text)
+
+
+@pytest.mark.parametrize("engine", ["faster-whisper", "transformers"])
+@pytest.mark.parametrize(
+    "audio, why",
+    [(np.zeros(3 * 16000, np.float32), "silent"), (np.full(160, 0.1, np.float32), "too short")],
+    ids=["silence", "10 ms"],
+)
+def test_silent_and_too_short_audio_is_not_decoded(engine, audio, why):
+    """A decoding the audio cannot justify only invents text (a 1-sample clip once took minutes on transformers)."""
+    import time
+
+    t0 = time.perf_counter()
+    with pytest.warns(TranscriptionWarning, match=why):
+        t = transcribe((audio, 16000), engine=engine, language="en", device="cpu")
+    assert t.text == "" and t.segments == []
+    assert t.timings["inference_s"] < 0.5 and time.perf_counter() - t0 < 60
+    assert any(n.startswith("not decoded: " + why) for n in t.settings["safeguard_notes"]), t.settings
 
 
 def _gzip_ratio(text: str) -> float:
