@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 import subprocess
 import sys
 
@@ -14,11 +13,12 @@ PATHS = ["workbench", "tests", "data", "scripts", "benchmarks"]
 
 
 def _ruff(*args: str) -> subprocess.CompletedProcess:
-    exe = shutil.which("ruff") or shutil.which("ruff", path=str(ROOT / ".venv" / "bin"))
-    if exe is None:
+    import importlib.util
+
+    if importlib.util.find_spec("ruff") is None:
         pytest.skip("ruff is not installed here: pip install -e '.[dev]'")
     paths = [p for p in PATHS if (ROOT / p).exists()]
-    return subprocess.run([exe, *args, *paths], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    return subprocess.run([sys.executable, "-m", "ruff", *args, *paths], cwd=ROOT, capture_output=True, text=True, timeout=120)
 
 
 def test_ruff_check_is_clean():
