@@ -12,6 +12,7 @@ import math
 import sys
 import textwrap
 import warnings
+from dataclasses import fields
 from pathlib import Path
 
 from ..errors import AudioWarning, WorkbenchError
@@ -200,31 +201,11 @@ def cmd_transcribe(args) -> int:
     from tqdm.auto import tqdm
 
     from ..io import dumps, write_text
+    from ..options import TranscriptionOptions
     from ..transcription import transcribe
 
-    option_names = (
-        "language",
-        "task",
-        "beam_size",
-        "temperature",
-        "max_new_tokens",
-        "chunk_length_s",
-        "batch_size",
-        "timestamps",
-        "initial_prompt",
-        "device",
-        "dtype",
-        "compute_type",
-        "language_fallback",
-        "resampler",
-        "warmup",
-        "temperature_increment",
-        "compression_ratio_threshold",
-        "log_prob_threshold",
-        "no_speech_threshold",
-        "condition_on_previous_text",
-        "vad_filter",
-    )
+    # every TranscriptionOptions field the command has a flag for; unset flags keep the option's default
+    option_names = [f.name for f in fields(TranscriptionOptions) if hasattr(args, f.name)]
     options = {k: getattr(args, k) for k in option_names if getattr(args, k) is not None}
     options = {k: None if v is _NO_THRESHOLD else v for k, v in options.items()}
     results, failures = [], []

@@ -1,18 +1,7 @@
 """Manifests of clips with reference transcripts, and the project's bundled set.
 
-A manifest is a CSV with at least ``path``, ``language`` and ``reference``
-columns (more are kept: ``sample_rate``, ``channels``, ``source``,
-``license``...). Paths are relative to the manifest's folder. A ``.tsv``
-manifest is the same, tab-separated; a ``.jsonl`` (or line-delimited
-``.json``) manifest has one object per line (see :func:`read_manifest`).
-
-An optional ``recording`` column names the source recording of each clip.
-Several files may be variants of one recording (the same speech at
-44.1 kHz, at 48 kHz in stereo, with added noise...): they are not
-independent evidence, and :mod:`workbench.experiments` averages over the
-clips of one recording before its confidence intervals and tests (a clip
-that is its own recording names itself, e.g. its file name). Leave the
-column out and every clip counts as a recording of its own.
+The manifest format, including the optional ``recording`` column, is
+described in :mod:`workbench.datasets.manifest`.
 
 Importers turn common dataset layouts into manifest entries:
 :func:`import_common_voice`, :func:`import_folder` and :func:`import_mdcc`,
