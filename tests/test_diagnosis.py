@@ -307,3 +307,53 @@ def test_unreadable_clips_are_named_and_nothing_runs_without_a_readable_one(tmp_
     bad.write_text("these are not samples", encoding="utf-8")
     with pytest.raises(WorkbenchError, match="no clip could be diagnosed: not-audio.wav"):
         dg.diagnose([ManifestEntry(bad, "yue", "你好")], progress=False)
+
+
+def test_a_polarity_inverted_input_shares_the_transcription_of_the_original():
+    """Whisper hears power spectra: x and -x are transcribed once, however the diagnosis meets them."""
+    from workbench.audio import Clip
+
+    entry = next(e for e in bundled() if e.path.name == "yue_liberation_44k.flac")
+    from workbench.audio import load_audio
+
+    clip = load_audio(entry.path)
+    flipped = Clip(-clip.samples, clip.sample_rate, clip.info)
+    key, *_ = dg.run._prepare(clip, entry, "embedded", "faster-whisper", "soxr_vhq", dg.DIAGNOSIS_OPTIONS)
+    flipped_key, *_ = dg.run._prepare(flipped, entry, "embedded", "faster-whisper", "soxr_vhq", dg.DIAGNOSIS_OPTIONS)
+    other, *_ = dg.run._prepare(clip, entry, "embedded", "faster-whisper", "linear", dg.DIAGNOSIS_OPTIONS)
+    assert key == flipped_key and key != other
+
+
+def test_two_engine_copies_only_for_faster_whisper_on_a_multicore_cpu(monkeypatch):
+    monkeypatch.setattr(dg.run.os, "cpu_count", lambda: 2)
+    assert dg.diagnosis_workers("faster-whisper", "cpu") == (2, 1)
+    assert dg.diagnosis_workers("transformers", "cpu") == (1, 0)
+    monkeypatch.setattr(dg.run.os, "cpu_count", lambda: 1)
+    assert dg.diagnosis_workers("faster-whisper", "cpu") == (1, 0)
+
+
+@pytest.mark.slow
+def test_two_engine_copies_give_the_same_diagnosis_in_a_fresh_process():
+    """The copies get their clips in a fixed order, so even sampled fallback decodes repeat from one run of the command to the next."""
+    import subprocess
+    import sys
+
+    from .conftest import ROOT
+
+    code = (
+        "from workbench import diagnosis as dg\n"
+        "from workbench.datasets import bundled\n"
+        "names = ('yue_liberation_48k_whine.flac', 'yue_liberation_48k_hiss.flac')\n"
+        "entries = [e for e in bundled() if e.path.name in names]\n"
+        "runs = dg.diagnose(entries, ('soxr_vhq', 'linear'), mislabelled=False, channels=False, audio_path_clip=None,"
+        " progress=False, workers=2).runs\n"
+        "print(runs[['resampler', 'cer', 'text']].to_json(orient='records', force_ascii=False))\n"
+    )
+    outs = [
+        subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=600, check=True).stdout
+        for _ in range(2)
+    ]
+    assert outs[0] == outs[1]
+    runs = pd.read_json(__import__("io").StringIO(outs[0]))
+    linear, reference = runs[runs["resampler"] == "linear"], runs[runs["resampler"] == "soxr_vhq"]
+    assert (linear["cer"].to_numpy() > reference["cer"].to_numpy()).all()
