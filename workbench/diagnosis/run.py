@@ -178,7 +178,7 @@ def diagnose(
         except WorkbenchError as exc:  # one bad file is reported; the rest are diagnosed
             unreadable.append(f"{entry.path.name}: {first_line(exc)}")
             continue
-        loaded.append((entry, clip, check_clip(clip)))
+        loaded.append([entry, clip, None])  # its audio check is made while the engines work
     if unreadable:
         notes.append(
             f"{_plural(len(unreadable), 'clip')} could not be read and {'was' if len(unreadable) == 1 else 'were'} left out: "
@@ -196,13 +196,17 @@ def diagnose(
         ]
 
     chosen = _audio_path_entry(entries, audio_path_clip)
-    inputs = _prepared_inputs(jobs, loaded, chosen, model, engine, opts)
+    decoded: list = []  # the decoder table's clips, decoded once
+    inputs = _prepared_inputs(jobs, loaded, chosen, model, engine, opts, decoded)
     expected = len(jobs) + (len(BACKENDS) + len(CHANNEL_MODES) - 1 if chosen is not None else 0)
     keys, cache = _transcribe_all(inputs, expected, model, engine, opts, workers=workers, progress=progress)
+    for item in loaded:
+        if item[2] is None:
+            item[2] = check_clip(item[1])
     rows, channel_rows, scores, checks = _assemble(jobs, keys, cache, loaded)
     runs = _order(pd.DataFrame(rows))
     channel_table = _channel_table(runs, pd.DataFrame(channel_rows), checks, reference)
-    table = audio_path_table(chosen, model, engine, opts, progress, cache=cache) if chosen is not None else pd.DataFrame()
+    table = audio_path_table(chosen, model, engine, opts, progress, cache=cache, clips=decoded) if chosen is not None else pd.DataFrame()
     return Diagnosis(
         runs,
         channel_table,
@@ -218,16 +222,24 @@ def diagnose(
     )
 
 
-def _prepared_inputs(jobs, loaded, chosen: ManifestEntry | None, model, engine, opts):
+def _prepared_inputs(jobs, loaded, chosen: ManifestEntry | None, model, engine, opts, decoded: list):
     """What the model hears, job by job, then for the decoder table of ``chosen``: ``_prepare`` tuples, in order.
 
     A generator, so the engines start on the first inputs while the rest
     are still being decoded and resampled (and the decoders for the table,
-    some of which take seconds to import, are still loading).
+    some of which take seconds to import, are still loading). Between
+    inputs it also makes each clip's audio check (``loaded[i][2]``), and
+    keeps the decoder table's clips in ``decoded``.
     """
+    from ..audiocheck import check_clip
+
     mono_cache: dict = {}
     for i, job in jobs:
         entry = loaded[i][0]
+        if i not in mono_cache and mono_cache:
+            previous = next(iter(mono_cache))
+            if loaded[previous][2] is None:
+                loaded[previous][2] = check_clip(loaded[previous][1])
         if isinstance(job, int):  # one channel alone, through the reference resampler
             yield _prepare(
                 load_audio(entry.path, channel=job),
@@ -241,9 +253,10 @@ def _prepared_inputs(jobs, loaded, chosen: ManifestEntry | None, model, engine, 
         if i not in mono_cache:
             mono_cache = {i: load_audio(entry.path)}  # the default down-mix, as users get it; decoded once per clip
         yield _prepare(mono_cache[i], entry, model, engine, job, opts)
-    for _, _, clip in _audio_path_clips(chosen) if chosen is not None else ():
-        if not isinstance(clip, Exception):
-            yield _prepare(clip, chosen, model, engine, CHANNEL_RESAMPLER, opts)
+    for item in _audio_path_clips(chosen) if chosen is not None else ():
+        decoded.append(item)
+        if not isinstance(item[2], Exception):
+            yield _prepare(item[2], chosen, model, engine, CHANNEL_RESAMPLER, opts)
 
 
 def _assemble(jobs, keys, cache: dict, loaded) -> tuple[list, list, dict, dict]:
@@ -547,6 +560,7 @@ def audio_path_table(
     progress: bool = False,
     *,
     cache: dict | None = None,
+    clips: list | None = None,
 ) -> pd.DataFrame:
     """The same file through every decoder, and every channel handling, with the reference resampler.
 
@@ -556,12 +570,14 @@ def audio_path_table(
     so their cross product would only repeat the same transcriptions. One
     row per (decoder, channel handling): frames decoded, strict and lenient
     CER and the transcript; a decoder that cannot read the file, or a
-    channel the file lacks, gives a row that says why.
+    channel the file lacks, gives a row that says why. ``clips``: the
+    (decoder, channel handling, Clip or exception) triples already decoded,
+    if any.
     """
     opts = {**DIAGNOSIS_OPTIONS, **(opts or {})}
     cache = cache if cache is not None else {}
     rows = []
-    for backend, channel, clip in _audio_path_clips(entry):
+    for backend, channel, clip in clips or _audio_path_clips(entry):
         if isinstance(clip, Exception):
             rows.append(
                 {

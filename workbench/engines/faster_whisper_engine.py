@@ -92,7 +92,6 @@ class FasterWhisperEngine:
         )
 
     def transcribe(self, audio: np.ndarray, opts: TranscriptionOptions, progress=None) -> EngineOutput:
-        _seed_ctranslate2(self, opts.seed)
         """Transcribe ``audio``: window by window with ``WhisperModel``, or with ``batch_size`` > 1 its windows side by side.
 
         Batched, the windows are ``chunk_length_s`` slices of the audio (with
@@ -100,6 +99,7 @@ class FasterWhisperEngine:
         ``chunk_length_s`` as ``BatchedInferencePipeline`` does), decoded by
         :meth:`_decode_windows`; no window is conditioned on the one before.
         """
+        _seed_ctranslate2(self, opts.seed)
         duration = len(audio) / SAMPLE_RATE
         if opts.batch_size > 1:
             out = self._transcribe_windows(audio, opts)
