@@ -71,6 +71,10 @@ class WorkbenchError(Exception):
     """Base class for every error the workbench raises on purpose."""
 
 
+class OutputError(WorkbenchError, OSError):
+    """An output path that cannot or must not be written (an input, a folder, a file of another kind, no permission)."""
+
+
 class AudioLoadError(WorkbenchError, ValueError):
     """An audio file could not be turned into samples.
 

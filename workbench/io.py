@@ -1,4 +1,7 @@
-"""Writing files and folders without ever leaving a partial one behind, the one JSON encoder, and the one JSON Lines reader."""
+"""Writing files and folders without leaving a partial one behind, checking outputs before work starts.
+
+Also the one JSON encoder and the one JSON Lines reader.
+"""
 
 from __future__ import annotations
 
@@ -14,6 +17,95 @@ from pathlib import Path
 from typing import NamedTuple
 
 import numpy as np
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    try:
+        return a.resolve() == b.resolve() or (a.exists() and b.exists() and os.path.samefile(a, b))
+    except OSError:
+        return False
+
+
+def check_output(path, *, inputs=(), suffixes=(), force: bool = False, option: str = "the output", folder: bool = False) -> Path:
+    """Check, before any work, that ``path`` can be written and that writing it destroys nothing.
+
+    Refused, whatever ``force`` says: an output that is one of ``inputs``
+    (however spelled: through ``..``, a symbolic link or a hard link), and a
+    file where a folder is wanted or the other way round. Refused unless
+    ``force``: an existing file whose suffix is not one of ``suffixes`` (the
+    command's own kind of file; empty means any). Missing parent folders are
+    created; a folder that cannot be written in is reported.
+
+    Parameters
+    ----------
+    path : str or Path
+        The output file (or folder, with ``folder=True``).
+    inputs : iterable of paths
+        Files the command reads.
+    suffixes : iterable of str
+        Suffixes (with the dot, any case) of the files this command writes.
+    force : bool
+        Overwrite an existing file of another kind.
+    option : str
+        How the caller names this output in messages (``"--out"``, ``"out="``).
+    folder : bool
+        ``path`` is a folder to write into.
+
+    Returns
+    -------
+    Path
+        ``path``, absolute.
+
+    Raises
+    ------
+    OutputError
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> d = pathlib.Path(tempfile.mkdtemp())
+    >>> (d / "a.wav").write_bytes(b"RIFF")
+    4
+    >>> check_output(d / "b.wav", inputs=[d / "a.wav"]).name
+    'b.wav'
+    >>> check_output(d / "sub" / ".." / "a.wav", inputs=[d / "a.wav"])
+    Traceback (most recent call last):
+    ...
+    workbench.errors.OutputError: ... is also an input of this command; choose another path for the output
+    """
+    from .errors import OutputError
+
+    target = Path(path).expanduser().absolute()
+    for source in inputs:
+        if _same_file(target, Path(source)):
+            raise OutputError(f"{option} {path} is also an input of this command; choose another path for the output")
+    if folder:
+        if target.exists() and not target.is_dir():
+            raise OutputError(f"{option} {path} is a file, not a folder; choose a folder for the output")
+        place = target
+    else:
+        if target.is_dir():
+            raise OutputError(f"{option} {path} is a folder; give a file name inside it (e.g. {target / 'out'}{next(iter(suffixes), '')})")
+        wanted = {s.lower() for s in suffixes}
+        if target.exists() and wanted and target.suffix.lower() not in wanted and not force:
+            raise OutputError(
+                f"{option} {path} already exists and is not a {'/'.join(sorted(wanted))} file; "
+                "choose another path, or pass --force to overwrite it"
+            )
+        place = target.parent
+    blocking = next((p for p in (place, *place.parents) if p.exists()), None)
+    if blocking is not None and not blocking.is_dir():
+        raise OutputError(f"{option} {path}: {blocking} is a file, not a folder; choose another path")
+    try:
+        place.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise OutputError(f"cannot create the folder {place} for {option} {path}: {exc.strerror or exc}; choose another path") from exc
+    try:
+        with tempfile.NamedTemporaryFile(dir=place, prefix=".workbench-write-check."):
+            pass
+    except OSError as exc:
+        raise OutputError(f"cannot write in {place} for {option} {path}: {exc.strerror or exc}; choose a folder you can write to") from exc
+    return target
 
 
 @contextlib.contextmanager
