@@ -29,6 +29,7 @@ from .audio_bench import (
     format_audio_bench,
     make_long_flac,
 )
+from .cli_bench import TARGET_RATIO, bench_cli, format_cli_bench
 from .engine_bench import (
     ENGINES_BEAM_SIZE,
     LONG_MINUTES,
@@ -103,6 +104,9 @@ from .results import (
 from .switch import SWITCH_TARGET_SECONDS, measure_resampler_switch
 
 __all__ = [
+    "TARGET_RATIO",
+    "bench_cli",
+    "format_cli_bench",
     "BATCH_CLIPS",
     "BATCH_REPEATS",
     "BATCH_VARIANTS",

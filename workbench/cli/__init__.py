@@ -203,11 +203,13 @@ def cmd_transcribe(args) -> int:
     from ..io import dumps, write_text
     from ..options import TranscriptionOptions
     from ..transcription import transcribe
+    from ..writers import write_transcript
 
     # every TranscriptionOptions field the command has a flag for; unset flags keep the option's default
     option_names = [f.name for f in fields(TranscriptionOptions) if hasattr(args, f.name)]
     options = {k: getattr(args, k) for k in option_names if getattr(args, k) is not None}
     options = {k: None if v is _NO_THRESHOLD else v for k, v in options.items()}
+    planned = _planned_outputs(args)  # every output checked before the first file is decoded
     results, failures = [], []
     bar = tqdm(args.files, desc="transcribing", unit="file", disable=len(args.files) < 2 or args.json)
     for path in bar:
@@ -223,11 +225,41 @@ def cmd_transcribe(args) -> int:
         results.append(row)
         if args.output:  # written after every file: a crash loses nothing already transcribed
             write_text(args.output, "".join(dumps(r) + "\n" for r in results))
+        if planned.get(path):
+            write_transcript(t, planned[path])
         if not args.json:
             tqdm.write(f"{path}: {t.text}" if len(args.files) > 1 else t.text)
     if args.json:
         _print_json(({"results": results, "failures": failures}))
     return 1 if failures else 0
+
+
+def _planned_outputs(args) -> dict:
+    """Check every output of ``transcribe`` before any work: file -> {format: path} (empty without --output-format/--output-dir)."""
+    from ..io import check_output
+    from ..writers import ALL, output_paths, parse_formats
+
+    inputs = list(args.files)
+    if args.output:
+        check_output(args.output, inputs=inputs, suffixes=(".jsonl", ".json"), force=args.force, option="--output")
+    if args.output_format is None and args.output_dir is None:
+        return {}
+    try:
+        formats = parse_formats(args.output_format or ALL)
+    except ValueError as exc:
+        raise WorkbenchError(f"--output-format: {exc}") from None
+    folder = check_output(args.output_dir or ".", inputs=inputs, folder=True, option="--output-dir")
+    planned, owners = {}, {}
+    for path in inputs:
+        planned[path] = output_paths(path, folder, formats)
+        for out in planned[path].values():
+            if out in owners and owners[out] != path:
+                raise WorkbenchError(
+                    f"{owners[out]} and {path} would both be written to {out}; transcribe them into different --output-dir folders"
+                )
+            owners[out] = path
+            check_output(out, inputs=inputs, suffixes=(out.suffix,), force=args.force, option="--output-dir")
+    return planned
 
 
 def _threshold_arg(value: str):
@@ -431,6 +463,16 @@ def build_parser() -> argparse.ArgumentParser:
         help="faster-whisper only: skip the stretches Silero VAD finds without speech (default: off)",
     )
     p.add_argument("--output", metavar="FILE", help="also write results as JSON lines to FILE, updated after every file (default: none)")
+    p.add_argument(
+        "--output-format",
+        metavar="FORMAT",
+        help="write each file's transcript as txt, srt, vtt, tsv or json (comma-separated, or 'all') into --output-dir, "
+        "named after the audio file (default: none, or 'all' when --output-dir is given)",
+    )
+    p.add_argument(
+        "--output-dir", metavar="FOLDER", help="folder for --output-format files, created if missing (default: the current folder)"
+    )
+    p.add_argument("--force", action="store_true", help="overwrite an existing output that is not of the kind written (default: refuse)")
     p.add_argument("--json", action="store_true", help="print every result (text, segments, settings, timings) as JSON")
     p.set_defaults(func=cmd_transcribe)
 

@@ -14,7 +14,15 @@ from ..io import dumps
 
 def cmd_bench(args) -> int:
     """Run one suite and print its report, or its result as JSON."""
-    if args.suite == "audio":
+    if args.suite == "cli":
+        if len(args.files) > 1:
+            raise WorkbenchError(f"bench cli takes one FILE; got {len(args.files)}")
+        engines = [e.strip() for e in (args.engines_cli or "faster-whisper,transformers").split(",") if e.strip()]
+        result = benchmarks.bench_cli(
+            args.files[0] if args.files else None, language=args.language, engines=engines, repeat=args.repeat, progress=not args.json
+        )
+        text = benchmarks.format_cli_bench
+    elif args.suite == "audio":
         result = benchmarks.bench_audio(quick=args.quick, out=args.out, progress=not args.json)
         text = benchmarks.format_audio_bench
     elif args.suite == "engines":
@@ -57,7 +65,7 @@ def add_commands(sub) -> None:
     """Add ``bench`` to the command line."""
     p = sub.add_parser(
         "bench",
-        help="benchmarks (suites: harness, matrix, batch, batch-variants, stability, audio, engines)",
+        help="benchmarks (suites: harness, matrix, batch, batch-variants, stability, audio, engines, cli)",
         description="harness (the default): every engine x precision x batch size x device "
         "(load time, real-time factor, throughput, peak RSS and GPU memory, CPU use), "
         "a batch of 16 clips vs the per-file loop, and latency drift and memory growth over 100 files; "
@@ -67,12 +75,24 @@ def add_commands(sub) -> None:
         "audio: load time of a 10-minute 48 kHz stereo FLAC, resampling speed per method, "
         "and time to build a before/after spectrogram figure. "
         "engines: raw transformers and faster-whisper against the workbench's engines on FILEs, model reload time, "
-        "and peak memory of a 10-minute file.",
+        "and peak memory of a 10-minute file. "
+        "cli: the workbench's transcribe command against a plain faster-whisper (and transformers) script on FILE "
+        "(default: the bundled English clip), each in fresh processes: wall time and peak memory.",
     )
     p.add_argument(
-        "suite", nargs="?", default="harness", choices=["harness", "matrix", "batch", "batch-variants", "stability", "audio", "engines"]
+        "suite",
+        nargs="?",
+        default="harness",
+        choices=["harness", "matrix", "batch", "batch-variants", "stability", "audio", "engines", "cli"],
     )
-    p.add_argument("files", nargs="*", metavar="FILE", help="speech clips for the engines suite")
+    p.add_argument("files", nargs="*", metavar="FILE", help="speech clips for the engines suite; one for the cli suite")
+    p.add_argument("--repeat", type=int, default=3, help="fresh processes per side (cli suite; default: %(default)s)")
+    p.add_argument(
+        "--cli-engines",
+        dest="engines_cli",
+        default=None,
+        help="comma-separated engines (cli suite; default: faster-whisper,transformers)",
+    )
     p.add_argument("--language", default="en", help="language of the clips (engines suite)")
     p.add_argument(
         "--beam-size",
