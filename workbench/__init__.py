@@ -15,6 +15,7 @@ from . import datasets
 from .audio import BACKENDS, SAMPLE_RATE, AudioInfo, Clip, compare_decoders, load_audio
 from .errors import AudioLoadError, AudioWarning, ResampleError, WorkbenchError
 from .languages import normalise_language
+from .notebook import setup as notebook_setup
 from .options import TranscriptionOptions
 from .resampling import DEFAULT_RESAMPLER, RESAMPLERS, available_resamplers, resample
 from .scoring import Score, score, score_manifest
@@ -41,6 +42,7 @@ __all__ = [
     "datasets",
     "load_audio",
     "normalise_language",
+    "notebook_setup",
     "resample",
     "score",
     "score_manifest",

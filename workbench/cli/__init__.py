@@ -170,6 +170,7 @@ def cmd_demo(args) -> int:
         model=args.model,
         engine=args.engine,
         progress=not args.json,
+        force=args.force,
     )
     summary = diagnosis.summary()
     runs_csv = path.with_name(path.stem + "-runs.csv")
@@ -260,6 +261,13 @@ def _planned_outputs(args) -> dict:
             owners[out] = path
             check_output(out, inputs=inputs, suffixes=(out.suffix,), force=args.force, option="--output-dir")
     return planned
+
+
+def cmd_export(args) -> int:
+    from ..notebook import export_html
+
+    print(export_html(args.notebook, args.out, execute=args.execute))
+    return 0
 
 
 def _threshold_arg(value: str):
@@ -476,6 +484,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="print every result (text, segments, settings, timings) as JSON")
     p.set_defaults(func=cmd_transcribe)
 
+    p = sub.add_parser(
+        "export",
+        help="write a notebook as one HTML page that opens offline, figures included",
+        description="Like 'jupyter nbconvert --to html', but the page loads nothing from the network "
+        "(no require.js or MathJax from a CDN; the figures carry their own plotly.js).",
+    )
+    p.add_argument("notebook", metavar="NOTEBOOK", help="an .ipynb file")
+    p.add_argument("--out", default=None, metavar="HTML", help="the page to write (default: the notebook's name with .html, beside it)")
+    p.add_argument("--execute", action="store_true", help="run the notebook first, in its own folder (default: export as saved)")
+    p.set_defaults(func=cmd_export)
+
     from .score import add_commands as add_score_commands
 
     add_score_commands(sub)
@@ -511,6 +530,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--engine", default="faster-whisper", choices=ENGINES, help="inference engine (default: %(default)s)")
     p.add_argument("--out", default="reports", help="folder for the HTML report and the per-run CSV (default: %(default)s)")
     p.add_argument("--quick", action="store_true", help="one recording, three conditions, three resamplers (default: the full set)")
+    p.add_argument("--force", action="store_true", help="overwrite a report or runs file in --out that is not HTML / CSV")
     p.add_argument("--json", action="store_true", help="print the verdicts and tables as JSON instead of text")
     p.set_defaults(func=cmd_demo)
 
@@ -540,3 +560,30 @@ def main(argv=None) -> int:
     except BrokenPipeError:  # output piped into head & co.
         sys.stderr.close()
         return 0
+    except OSError as exc:  # a file the workbench did not anticipate: one line, no traceback
+        print(f"error: {_os_error_message(exc)}", file=sys.stderr)
+        return EXIT_ERROR
+
+
+def _os_error_message(exc: OSError) -> str:
+    """An OSError as one line naming the file and what to do.
+
+    Examples
+    --------
+    >>> _os_error_message(PermissionError(13, "Permission denied", "/ro/report.html"))
+    '/ro/report.html: Permission denied; check that the path exists and can be written, or choose another'
+    >>> import errno
+    >>> _os_error_message(OSError(errno.ENOSPC, "No space left on device", "/data/out.parquet"))
+    '/data/out.parquet: No space left on device; free some space and run the command again'
+    """
+    import errno
+
+    from ..errors import one_line
+
+    names = " -> ".join(str(n) for n in (exc.filename, exc.filename2) if n is not None)
+    what = one_line(exc.strerror or exc)
+    if exc.errno in (errno.ENOSPC, getattr(errno, "EDQUOT", errno.ENOSPC)):
+        todo = "free some space and run the command again"
+    else:
+        todo = "check that the path exists and can be written, or choose another"
+    return f"{names + ': ' if names else ''}{what}; {todo}"
