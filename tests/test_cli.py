@@ -24,6 +24,7 @@ SUBCOMMANDS = [
     "transcribe",
     "score",
     "demo",
+    "export",
     "import",
     "run",
     "results",

@@ -224,8 +224,9 @@ def test_missing_clips_are_reported_together_and_the_rest_run(tmp_path, monkeypa
 
     shutil.copy(good.path, tmp_path / good.path.name)
     shutil.copy(good.path, tmp_path / "unlabelled.flac")
+    reference = '"' + good.reference.replace('"', '""') + '"'  # quoted: the reference holds a comma
     manifest.write_text(
-        f"path,language,reference\n{good.path.name},en,{good.reference}\ngone1.wav,en,a\ngone2.wav,en,b\nunlabelled.flac,en,\n",
+        f"path,language,reference\n{good.path.name},en,{reference}\ngone1.wav,en,a\ngone2.wav,en,b\nunlabelled.flac,en,\n",
         encoding="utf-8",
     )
     with pytest.warns(experiments.ExperimentWarning) as caught:

@@ -5,12 +5,14 @@ Also the one JSON encoder and the one JSON Lines reader.
 
 from __future__ import annotations
 
+import codecs
 import contextlib
 import dataclasses
 import json
 import math
 import os
 import shutil
+import stat
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -19,14 +21,18 @@ from typing import NamedTuple
 import numpy as np
 
 
-def _same_file(a: Path, b: Path) -> bool:
+def _file_id(path) -> tuple[int, int] | None:
+    """(device, inode) of the file ``path`` leads to, or None when there is none."""
     try:
-        return a.resolve() == b.resolve() or (a.exists() and b.exists() and os.path.samefile(a, b))
-    except OSError:
-        return False
+        info = os.stat(path)
+    except (OSError, ValueError):
+        return None
+    return info.st_dev, info.st_ino
 
 
-def check_output(path, *, inputs=(), suffixes=(), force: bool = False, option: str = "the output", folder: bool = False) -> Path:
+def check_output(
+    path, *, inputs=(), suffixes=(), force: bool = False, option: str = "the output", folder: bool = False, create: bool = True
+) -> Path:
     """Check, before any work, that ``path`` can be written and that writing it destroys nothing.
 
     Refused, whatever ``force`` says: an output that is one of ``inputs``
@@ -34,7 +40,8 @@ def check_output(path, *, inputs=(), suffixes=(), force: bool = False, option: s
     file where a folder is wanted or the other way round. Refused unless
     ``force``: an existing file whose suffix is not one of ``suffixes`` (the
     command's own kind of file; empty means any). Missing parent folders are
-    created; a folder that cannot be written in is reported.
+    created (with ``create=False``, nothing is: the nearest existing folder
+    is checked instead); a folder that cannot be written in is reported.
 
     Parameters
     ----------
@@ -50,6 +57,9 @@ def check_output(path, *, inputs=(), suffixes=(), force: bool = False, option: s
         How the caller names this output in messages (``"--out"``, ``"out="``).
     folder : bool
         ``path`` is a folder to write into.
+    create : bool
+        Create missing folders now (False: leave the disk as it is, for a
+        check made before work that may still fail for other reasons).
 
     Returns
     -------
@@ -75,9 +85,15 @@ def check_output(path, *, inputs=(), suffixes=(), force: bool = False, option: s
     """
     from .errors import OutputError
 
+    if "\0" in str(path):
+        raise OutputError(f"{option} {str(path)!r} contains a NUL byte, which no file name can hold; choose another path")
     target = Path(path).expanduser().absolute()
-    for source in inputs:
-        if _same_file(target, Path(source)):
+    try:
+        existing = _file_id(target.resolve())  # resolved: "missing/../a.wav" is a.wav once "missing" is created
+    except (OSError, RuntimeError):  # a symbolic-link loop
+        existing = None
+    if existing is not None:  # only an existing file can be overwritten: compare it with each input, however spelled
+        if any(_file_id(source) == existing for source in inputs):
             raise OutputError(f"{option} {path} is also an input of this command; choose another path for the output")
     if folder:
         if target.exists() and not target.is_dir():
@@ -96,10 +112,13 @@ def check_output(path, *, inputs=(), suffixes=(), force: bool = False, option: s
     blocking = next((p for p in (place, *place.parents) if p.exists()), None)
     if blocking is not None and not blocking.is_dir():
         raise OutputError(f"{option} {path}: {blocking} is a file, not a folder; choose another path")
-    try:
-        place.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise OutputError(f"cannot create the folder {place} for {option} {path}: {exc.strerror or exc}; choose another path") from exc
+    if create:
+        try:
+            place.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise OutputError(f"cannot create the folder {place} for {option} {path}: {exc.strerror or exc}; choose another path") from exc
+    else:  # nothing is created yet: the nearest folder there is must take new files
+        place = blocking if blocking is not None else place
     try:
         with tempfile.NamedTemporaryFile(dir=place, prefix=".workbench-write-check."):
             pass
@@ -108,16 +127,31 @@ def check_output(path, *, inputs=(), suffixes=(), force: bool = False, option: s
     return target
 
 
+#: A temporary file left by a killed writer is removed by the next write of the same target once it is this old (seconds).
+STALE_TEMP_SECONDS = 600
+#: What marks the workbench's temporary files: ``.<target name>.<pid>.<random>.partial<suffix>``.
+_TEMP_MARK = ".partial"
+
+
 @contextlib.contextmanager
 def atomic_path(path, suffix: str | None = None):
     """Yield a temporary path beside ``path``; move it into place only on success.
 
     If the block raises, the temporary file is removed and ``path`` is left
-    as it was (absent, or its previous content).
+    as it was (absent, or its previous content). The file gets the usual
+    permissions (0666 less the umask), not the 0600 of a temporary file.
+
+    The temporary file is named ``.<name>.<pid>.<random>.partial<suffix>``;
+    one left behind by a killed writer (its process gone, or the file
+    untouched for a day) is removed by a later write into the same folder
+    once it is :data:`STALE_TEMP_SECONDS` old (see :func:`remove_stale_temps`).
     """
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.stem}.", suffix=suffix or target.suffix or ".tmp", dir=target.parent)
+    _sweep_now_and_then(target)
+    fd, tmp = tempfile.mkstemp(
+        prefix=f".{target.name}.{os.getpid()}.", suffix=_TEMP_MARK + (suffix or target.suffix or ".tmp"), dir=target.parent
+    )
     os.close(fd)
     try:
         yield Path(tmp)
@@ -127,6 +161,100 @@ def atomic_path(path, suffix: str | None = None):
         with contextlib.suppress(FileNotFoundError):
             os.remove(tmp)
         raise
+
+
+def _process_alive(pid: int) -> bool:
+    """Whether a process ``pid`` runs on this machine (a permission error means it does)."""
+    if pid == os.getpid() or os.name == "nt":  # on Windows os.kill(pid, 0) would end the process: assume it runs
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OSError):
+        return True
+    return True
+
+
+def remove_stale_temps(path, *, older_than: float = STALE_TEMP_SECONDS) -> list[Path]:
+    """Remove the temporary files killed writes left in the folder of ``path``; return them.
+
+    A temporary file of :func:`atomic_path` (``.<name>.<pid>.<random>.partial<suffix>``)
+    is stale once it is ``older_than`` seconds old and its writer's process
+    is gone, or once nothing has touched it for a day. A file of the older
+    scheme (``.<stem>.<random><suffix>``, mode 0600, beside the ``<stem><suffix>``
+    it was to replace, or named for ``path`` itself) carries no process id
+    and is removed after a day. Files that cannot be removed are left alone.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> d = pathlib.Path(tempfile.mkdtemp())
+    >>> old = d / ".report.html.999999999.abcd1234.partial.html"
+    >>> _ = old.write_text("half a report")
+    >>> os.utime(old, (0, 0))
+    >>> [p.name for p in remove_stale_temps(d / "report.html")]
+    ['.report.html.999999999.abcd1234.partial.html']
+    """
+    import re
+    import time
+
+    target = Path(path)
+    ours = re.compile(rf"\.(.+)\.(\d+)\.[a-z0-9_]+{re.escape(_TEMP_MARK)}(\.[^./]*)?")
+    legacy = re.compile(r"\.(.+)\.[a-z0-9_]{8}(\.[^./]*)")
+    now, day = time.time(), 86400.0
+    removed = []
+    try:
+        with os.scandir(target.parent) as listing:
+            hidden = [(entry.name, entry) for entry in listing if entry.name.startswith(".")]
+    except OSError:
+        return removed
+    for name, entry in hidden:
+        match = ours.fullmatch(name)
+        old = None if match else legacy.fullmatch(name)
+        if match is None and old is None:
+            continue
+        try:
+            info = entry.stat(follow_symlinks=False)
+        except OSError:
+            continue
+        if not stat.S_ISREG(info.st_mode):
+            continue
+        age = now - info.st_mtime
+        if match is not None:
+            stale = age >= older_than and (age >= day or not _process_alive(int(match.group(2))))
+        else:
+            replaced = old.group(1) + old.group(2)
+            stale = (
+                age >= max(older_than, day)
+                and stat.S_IMODE(info.st_mode) == 0o600  # mkstemp's mode: never a file someone saved
+                and (replaced == target.name or (target.parent / replaced).exists())
+            )
+        if stale:
+            with contextlib.suppress(OSError):
+                os.remove(entry.path)
+                removed.append(Path(entry.path))
+    return removed
+
+
+#: When :func:`atomic_path` last looked for stale temporary files in each folder (``time.monotonic()``).
+_LAST_SWEEP: dict[str, float] = {}
+
+
+def _sweep_now_and_then(target: Path) -> None:
+    """:func:`remove_stale_temps` for ``target``'s folder, at most once per :data:`STALE_TEMP_SECONDS` per folder.
+
+    Writing thousands of clips into one folder must not list it thousands of times.
+    """
+    import time
+
+    folder = os.path.abspath(target.parent)
+    now = time.monotonic()
+    last = _LAST_SWEEP.get(folder)
+    if last is not None and now - last < STALE_TEMP_SECONDS:
+        return
+    _LAST_SWEEP[folder] = now
+    remove_stale_temps(target)
 
 
 def _umask() -> int:
@@ -277,19 +405,21 @@ class JsonLine(NamedTuple):
     """The line's number, from 1."""
     value: object
     """The parsed value; ``None`` when the line is not JSON."""
-    error: json.JSONDecodeError | None
-    """Why the line is not JSON, or ``None``."""
+    error: ValueError | None
+    """Why the line is not JSON (a ``json.JSONDecodeError``, or a ``UnicodeDecodeError`` for bytes that are not UTF-8), or ``None``."""
     complete: bool
     """False for a last line with no newline after it (possibly a write cut short)."""
 
 
-def parse_json_lines(text: str) -> Iterator[JsonLine]:
+def parse_json_lines(text: str | bytes) -> Iterator[JsonLine]:
     """Each non-blank line of the JSON Lines ``text``: its number and its value or the error parsing it.
 
     Lines end at ``"\\n"`` only (a JSON string may hold other line
     separators, such as U+2028, unescaped); a ``"\\r"`` before it is
-    whitespace to JSON. What to do with a line that is not JSON is the
-    caller's choice.
+    whitespace to JSON. Given bytes, each line is decoded as UTF-8 on its
+    own (a byte-order mark at the start is skipped), so one line that is
+    not UTF-8 is one line in error, not a whole file unread. What to do
+    with a line that is not JSON is the caller's choice.
 
     Examples
     --------
@@ -298,22 +428,33 @@ def parse_json_lines(text: str) -> Iterator[JsonLine]:
     >>> bad = next(parse_json_lines('{"a": '))
     >>> bad.value, type(bad.error).__name__, bad.complete
     (None, 'JSONDecodeError', False)
+    >>> [(line.number, type(line.error).__name__) for line in parse_json_lines(b'{"a": 1}\\n\\xff\\n')]
+    [(1, 'NoneType'), (2, 'UnicodeDecodeError')]
     """
-    lines = text.split("\n")
+    if isinstance(text, (bytes, bytearray)):
+        data = bytes(text)
+        lines = (data[len(codecs.BOM_UTF8) :] if data.startswith(codecs.BOM_UTF8) else data).split(b"\n")
+    else:
+        lines = text.split("\n")
     last = len(lines)
     for number, line in enumerate(lines, start=1):
         if not line.strip():
             continue
         try:
+            if isinstance(line, bytes):
+                line = line.decode("utf-8")
             yield JsonLine(number, json.loads(line), None, number < last)
-        except json.JSONDecodeError as exc:
+        except ValueError as exc:  # json.JSONDecodeError, UnicodeDecodeError
             yield JsonLine(number, None, exc, number < last)
 
 
 def read_json_lines(path, encoding: str = "utf-8-sig") -> Iterator[JsonLine]:
     """Each non-blank line of the JSON Lines file ``path``, as :func:`parse_json_lines` gives it.
 
-    The file is read whole, at once (a byte-order mark is skipped), so the
-    lines come from one state of it and a missing file raises here.
+    The file is read whole, at once, so the lines come from one state of it
+    and a missing file raises here. In UTF-8 (the default; a byte-order
+    mark is skipped) a line that is not UTF-8 is a line in error.
     """
+    if encoding.lower().replace("_", "-") in ("utf-8", "utf-8-sig", "utf8"):
+        return parse_json_lines(Path(path).read_bytes())
     return parse_json_lines(Path(path).read_text(encoding=encoding))

@@ -508,35 +508,36 @@ def load_demo_data(data=None, *, language: str | None = None):
     raise ManifestError(f"{path}: no such manifest or folder; pass a manifest (CSV, TSV or JSONL) or a folder of clips")
 
 
-def _check_writable(out_dir: Path) -> None:
-    """Fail before any long work if the report cannot be written into ``out_dir``."""
-    from .errors import WorkbenchError
+def _check_writable(out_dir: Path, files=(), *, inputs=(), force: bool = False) -> None:
+    """Fail before any long work if the report cannot be written into ``out_dir``.
+
+    ``files`` are ``(name, suffixes)`` pairs of what will be written there:
+    none may overwrite one of ``inputs``, nor (unless ``force``) an existing
+    file of another kind (see :func:`workbench.io.check_output`).
+    """
+    from .errors import OutputError
+    from .io import check_output
 
     try:
-        out_dir.mkdir(parents=True, exist_ok=True)
-        with write_probe(out_dir):
-            pass
-    except OSError as exc:
-        raise WorkbenchError(f"cannot write the report into {out_dir}: {exc.strerror or exc}; choose another folder with --out") from exc
+        check_output(out_dir, folder=True, option="--out", create=False)  # created when the report is written
+        for name, suffixes in files:
+            check_output(out_dir / name, inputs=inputs, suffixes=suffixes, force=force, option="--out", create=False)
+    except OutputError as exc:
+        raise OutputError(f"cannot write the report: {exc}") from None
 
 
-def write_probe(folder: Path):
-    """A context manager that creates and removes a small file in ``folder``."""
-    import contextlib
+def _save_runs_elsewhere(diagnosis, runs_csv: Path, started: float) -> str:
+    """Where the computed runs are, once the report could not be written: its CSV if that was written, else a temporary copy."""
     import tempfile
 
-    @contextlib.contextmanager
-    def probe():
-        fd, name = tempfile.mkstemp(prefix=".write-check.", dir=folder)
-        try:
-            yield
-        finally:
-            import os
-
-            os.close(fd)
-            os.remove(name)
-
-    return probe()
+    if runs_csv.is_file() and runs_csv.stat().st_mtime >= started:
+        return f"the runs computed are saved in {runs_csv}"
+    try:
+        folder = Path(tempfile.mkdtemp(prefix="workbench-demo-"))
+        saved = write_text(folder / runs_csv.name, diagnosis.runs.to_csv(index=False))
+    except OSError:
+        return "the runs computed could not be saved elsewhere either"
+    return f"the runs computed are saved in {saved}"
 
 
 #: The quick demo: one recording's clean, hiss and inverted-stereo clips, three resamplers.
@@ -554,6 +555,7 @@ def run_demo(
     model: str = "embedded",
     engine: str = FASTER_WHISPER,
     progress: bool = True,
+    force: bool = False,
 ):
     """The headless main job: the resampling diagnosis, as an HTML report and a CSV of runs.
 
@@ -561,7 +563,10 @@ def run_demo(
     ----------
     out_dir : path
         Folder for ``<language>-diagnosis.html`` and ``-runs.csv``; checked
-        for writing before any work starts.
+        before any work starts: it must be writable, and neither file may
+        overwrite an input or (unless ``force``) a file of another kind.
+        Should the report still fail to be written, the runs computed are
+        kept (in ``-runs.csv``, or a temporary folder the error names).
     data : path, optional
         A manifest or a folder (see :func:`load_demo_data`); default the
         bundled real Cantonese recordings.
@@ -569,12 +574,22 @@ def run_demo(
         Default :data:`~workbench.diagnosis.DIAGNOSIS_RESAMPLERS`; the first is the reference.
     quick : bool
         One recording, three conditions, three resamplers.
+    force : bool
+        Overwrite a file of another kind where the report or its CSV goes.
 
     Returns
     -------
     (Diagnosis, Path)
+
+    Raises
+    ------
+    OutputError
+        ``out_dir`` or a file in it cannot or must not be written.
     """
+    import time
+
     from .diagnosis import DIAGNOSIS_RESAMPLERS, diagnose
+    from .errors import OutputError, first_line
 
     out_dir = Path(out_dir)
     _check_writable(out_dir)
@@ -593,6 +608,19 @@ def run_demo(
             for e in entries
             if (first is None or e.meta.get("recording") == first) and (e.meta.get("condition") in QUICK_CONDITIONS or first is None)
         ][:3]
+    name = f"{describe_data(entries)['slug'] if entries else 'speech'}-diagnosis"
+    inputs = [e.path for e in entries]
+    if data is not None:
+        source = Path(data)
+        inputs += [source] if source.is_file() else [source / m for m in ("manifest.csv", "manifest.tsv", "manifest.jsonl")]
+    _check_writable(out_dir, [(f"{name}.html", (".html", ".htm")), (f"{name}-runs.csv", (".csv",))], inputs=inputs, force=force)
     diagnosis = diagnose(entries, resamplers, model=model, engine=engine, progress=progress)
-    path = write_diagnosis_report(diagnosis, out_dir, entries=entries)
+    started = time.time() - 1  # file times may be rounded to the second
+    try:
+        path = write_diagnosis_report(diagnosis, out_dir, entries=entries, name=name)
+    except OSError as exc:
+        kept = _save_runs_elsewhere(diagnosis, out_dir / f"{name}-runs.csv", started)
+        raise OutputError(
+            f"cannot write the report into {out_dir}: {first_line(exc)}; {kept}; free some space or choose another folder with --out"
+        ) from exc
     return diagnosis, path

@@ -40,11 +40,15 @@ def cmd_doctor(args) -> int:
 
 
 def cmd_info(args) -> int:
-    from ..audio import load_audio
+    from ..audio import check_sample_rate, probe_audio
 
     channel = _channel_arg(args.channel)
-    clip = load_audio(args.file, backend=args.backend, channel=channel, assume_sample_rate=args.assume_rate)
-    info = clip.info.to_dict()
+    if args.assume_rate is not None:
+        check_sample_rate(args.assume_rate, "--assume-rate", advice="; pass the rate the audio was recorded at")
+    # probe_audio reads the header and measures the samples without keeping them (a long file block by block)
+    info = probe_audio(
+        args.file, backend=args.backend, channel=channel, assume_sample_rate=args.assume_rate, non_finite=args.non_finite
+    ).to_dict()
     if args.json:
         _print_json((info))
         return 0
@@ -55,13 +59,15 @@ def cmd_info(args) -> int:
         print(f"{key:<{width}}  {value}")
     for backend, outcome in info["attempts"].items():
         print(f"{'tried ' + backend:<{width}}  {outcome}")
+    for step in info["history"]:
+        print(f"{'step':<{width}}  {step}")
     return 0
 
 
 def cmd_compare_decoders(args) -> int:
-    from ..audio import compare_decoders
+    from ..audio import check_backends, compare_decoders
 
-    backends = args.backends.split(",") if args.backends else None
+    backends = check_backends(args.backends, "--backends") if args.backends is not None else None
     rows = [c.to_dict() for c in compare_decoders(args.file, backends, reference=args.reference)]
     if args.json:
         _print_json((rows))
@@ -78,17 +84,27 @@ def cmd_compare_decoders(args) -> int:
 
 
 def cmd_resample(args) -> int:
-    from ..audio import load_audio
-    from ..io import write_wav
+    from ..audio import check_sample_rate, load_audio
+    from ..errors import OutputError, ResampleError
+    from ..io import check_output, write_wav
+    from ..resampling import check_resampler
 
-    clip = load_audio(args.input, backend=args.backend, channel=_channel_arg(args.channel))
-    out = clip.resample(args.rate, args.method)
-    write_wav(args.output, out)
+    # every argument is checked before any decoding, and the output before anything is written
+    channel = _channel_arg(args.channel)
+    rate = check_sample_rate(args.rate, "--rate", error=ResampleError, advice="; choose a rate in that range (Whisper takes 16000)")
+    check_resampler(args.method)
+    target = check_output(args.output, inputs=[args.input], suffixes=(".wav", ".wave"), force=args.force, option="OUT")
+    out = load_audio(args.input, backend=args.backend, channel=channel, non_finite=args.non_finite, target_rate=rate, resampler=args.method)
+    try:
+        write_wav(target, out)
+    except OSError as exc:  # disk full, permissions changed meanwhile: nothing partial is left (write_wav is atomic)
+        raise OutputError(f"OUT {args.output}: could not be written: {exc.strerror or exc}; nothing was written") from exc
+    steps = [s for s in out.info.history if s.get("step") == "resample"]
     msg = {
         "input": args.input,
         "output": args.output,
         "method": args.method,
-        "from_rate": clip.sample_rate,
+        "from_rate": steps[-1]["from_rate"] if steps else out.sample_rate,
         "to_rate": out.sample_rate,
         "channels": out.num_channels,
         "seconds": round(out.duration, 3),
@@ -266,7 +282,11 @@ def _planned_outputs(args) -> dict:
 def cmd_export(args) -> int:
     from ..notebook import export_html
 
-    print(export_html(args.notebook, args.out, execute=args.execute))
+    page = export_html(args.notebook, args.out, execute=args.execute)
+    if args.json:
+        _print_json({"page": str(page)})
+    else:
+        print(page)
     return 0
 
 
@@ -291,7 +311,20 @@ _NO_THRESHOLD = _NoThreshold()
 
 
 def _channel_arg(value: str):
-    return int(value) if value.lstrip("-").isdigit() else value
+    """``--channel``: mean, first, all or a channel index; anything else is the workbench's own error (exit 2)."""
+    from ..audio import CHANNEL_CHOICES
+    from ..errors import AudioLoadError
+
+    text = value.strip().lower()
+    if text in CHANNEL_CHOICES:
+        return text
+    try:
+        return int(text)
+    except ValueError:
+        raise AudioLoadError(
+            f"--channel {value}: not a channel; use mean (the average of the channels), first, all, "
+            "or a channel index (0 is the first, -1 the last)"
+        ) from None
 
 
 # --------------------------------------------------------------------------
@@ -321,7 +354,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser(
         "info",
         help="decode a file and show what was decoded and how",
-        description="Decode FILE and print codec, rates, channels, bit depth, decoder and the decoders that were skipped.",
+        description="Decode FILE and print codec, rates, channels, bit depth, levels, decoder and the decoders that were skipped. "
+        "A long file is measured block by block, never held in memory whole.",
     )
     p.add_argument("file")
     p.add_argument(
@@ -332,6 +366,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--channel", default="mean", help=channel_help)
     p.add_argument("--assume-rate", type=int, default=None, help="relabel the audio with this rate (Hz) when the header is wrong")
+    p.add_argument(
+        "--non-finite",
+        default="error",
+        choices=["error", "zero"],
+        help="samples that are NaN or infinite: refuse the file (default), or replace them with silence (zero) and say so",
+    )
     p.add_argument("--json", action="store_true", help="print machine-readable JSON instead of text")
     p.set_defaults(func=cmd_info)
 
@@ -349,10 +389,12 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser(
         "resample",
         help="convert a file to a WAV at another rate with a named resampler",
-        description="Like 'ffmpeg -i in -ar 16000 -ac 1 out.wav', with the resampler of your choice. The output is written atomically.",
+        description="Like 'ffmpeg -i in -ar 16000 -ac 1 out.wav', with the resampler of your choice. The output is written atomically; "
+        "it may not be the input, and an existing file that is not a WAV is replaced only with --force. "
+        "A long file is decoded and resampled block by block (soxr resamplers).",
     )
     p.add_argument("input")
-    p.add_argument("output")
+    p.add_argument("output", metavar="OUT")
     p.add_argument("--rate", type=int, default=SAMPLE_RATE, help="output sample rate in Hz (default: %(default)s)")
     p.add_argument("--method", default=DEFAULT_RESAMPLER, help="a resampler name (see 'resamplers')")
     p.add_argument(
@@ -362,6 +404,13 @@ def build_parser() -> argparse.ArgumentParser:
         help="decoder to use (default: %(default)s, the first that reads the file)",
     )
     p.add_argument("--channel", default="mean", help=channel_help)
+    p.add_argument(
+        "--non-finite",
+        default="error",
+        choices=["error", "zero"],
+        help="samples that are NaN or infinite: refuse the file (default), or replace them with silence (zero) and say so",
+    )
+    p.add_argument("--force", action="store_true", help="overwrite OUT even when it exists and is not a WAV file")
     p.add_argument("--json", action="store_true", help="print machine-readable JSON instead of text")
     p.set_defaults(func=cmd_resample)
 
@@ -493,6 +542,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("notebook", metavar="NOTEBOOK", help="an .ipynb file")
     p.add_argument("--out", default=None, metavar="HTML", help="the page to write (default: the notebook's name with .html, beside it)")
     p.add_argument("--execute", action="store_true", help="run the notebook first, in its own folder (default: export as saved)")
+    p.add_argument("--json", action="store_true", help="print the page's path as JSON")
     p.set_defaults(func=cmd_export)
 
     from .score import add_commands as add_score_commands

@@ -18,7 +18,10 @@ from ..datasets import (
     import_mdcc,
     write_manifest,
 )
-from ..io import dumps
+from ..io import check_output, dumps
+
+#: What ``import`` writes: a manifest CSV (an existing file of another kind is overwritten only with --force).
+MANIFEST_SUFFIXES = (".csv",)
 
 #: ``python -m workbench import`` layouts.
 IMPORT_LAYOUTS = ("common-voice", "mdcc", "folder", "hf")
@@ -70,6 +73,7 @@ def add_commands(subparsers):
     p.add_argument("--limit", type=int, help="hf: import the first N rows only")
     p.add_argument("--revision", help="hf: branch, tag or commit")
     p.add_argument("--no-streaming", action="store_true", help="hf: download and prepare the whole split first")
+    p.add_argument("--force", action="store_true", help="overwrite an existing --out file that is not a .csv manifest")
     p.add_argument("--json", action="store_true", help="print machine-readable JSON")
     p.set_defaults(func=cmd_import)
     return p
@@ -90,6 +94,8 @@ def cmd_import(args) -> int:
     if args.layout == "hf":
         if not args.out:
             raise ManifestError("import hf needs --out FOLDER: the clips and manifest.csv are written there")
+        check_output(args.out, folder=True, option="--out", create=False)
+        check_output(Path(args.out) / HF_MANIFEST_NAME, suffixes=MANIFEST_SUFFIXES, force=args.force, option="--out", create=False)
         ds = import_hf(
             args.source,
             args.out,
@@ -106,6 +112,9 @@ def cmd_import(args) -> int:
         )
         manifest = Path(args.out) / HF_MANIFEST_NAME
     else:
+        manifest = _manifest_path(args.out, Path(args.source))
+        if Path(args.source).is_dir():  # can it be written? before the import's work (a missing SOURCE is the importer's to report)
+            check_output(manifest, option="--out", create=False)
         if args.layout == "common-voice":
             ds = import_common_voice(args.source, args.split, args.language, allow_outside=args.allow_outside)
         elif args.layout == "mdcc":
@@ -114,7 +123,7 @@ def cmd_import(args) -> int:
             if not args.language:
                 raise ManifestError("import folder needs --language (e.g. yue): a plain folder does not say what language its clips are in")
             ds = import_folder(args.source, args.language, args.pattern, allow_outside=args.allow_outside)
-        manifest = _manifest_path(args.out, ds.root)
+        check_output(manifest, inputs=ds.inputs, suffixes=MANIFEST_SUFFIXES, force=args.force, option="--out")  # now the inputs are known
         write_manifest(ds, manifest, allow_outside=args.allow_outside)
     if args.json:
         payload = {"name": ds.name, "manifest": str(manifest), "clips": len(ds), "problems": ds.problems}

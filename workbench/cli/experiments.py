@@ -9,9 +9,21 @@ from __future__ import annotations
 
 import argparse
 import json
+import warnings
 
-from ..experiments import EXAMPLE_CONFIG, ExperimentError, compare, format_summary, load_config, load_results, summarise, summary_chart
-from ..io import atomic_path, write_text
+from ..errors import ExperimentWarning, OutputError
+from ..experiments import (
+    EXAMPLE_CONFIG,
+    RESULTS_SUFFIXES,
+    ExperimentError,
+    compare,
+    format_summary,
+    load_config,
+    load_results,
+    summarise,
+    summary_chart,
+)
+from ..io import atomic_path, check_output, write_text
 
 
 def add_commands(sub) -> None:
@@ -31,6 +43,7 @@ def add_commands(sub) -> None:
     p.add_argument("--workers", type=int, help="Ray workers")
     p.add_argument("--limit", type=int, help="only the first N clips")
     p.add_argument("--retry-errors", action="store_true", help="compute again the rows that failed")
+    p.add_argument("--force", action="store_true", help="append to the results file even if it exists and is not .jsonl")
     p.add_argument("--json", action="store_true", help="print the run's counts and summary as JSON")
     p.set_defaults(func=cmd_run)
 
@@ -51,13 +64,16 @@ def add_commands(sub) -> None:
     )
     p.add_argument("--chart", help="also write the chart as HTML here")
     p.add_argument("--parquet", help="also write every result row as Parquet here")
+    p.add_argument("--force", action="store_true", help="overwrite an existing --chart or --parquet file of another kind")
     p.add_argument("--json", action="store_true", help="print machine-readable JSON instead of text")
     p.set_defaults(func=cmd_results)
 
 
 def cmd_run(args) -> int:
     config = load_config(args.config)
-    overrides = {}
+    inputs = [args.config, *(getattr(config.dataset, "inputs", None) or [])]
+    check_output(config.results, inputs=inputs, suffixes=RESULTS_SUFFIXES, force=args.force, option="results")
+    overrides = {"force": args.force}
     if args.executor:
         overrides["executor"] = args.executor
     ray_opts = dict(config.ray)
@@ -76,9 +92,12 @@ def cmd_run(args) -> int:
         "skipped": exp.skipped,
         "failed": exp.failed,
         "problems": exp.problems,
+        "unreadable_lines": exp.unreadable,
     }
     try:
-        table = summarise(exp.results)
+        with warnings.catch_warnings():  # the run has just reported the store's unreadable lines
+            warnings.filterwarnings("ignore", message=".*not result rows", category=ExperimentWarning)
+            table = summarise(exp.results)
     except ExperimentError as exc:
         table, counts["summary_error"] = None, str(exc)
     if args.json:
@@ -86,6 +105,8 @@ def cmd_run(args) -> int:
         print(json.dumps(counts, ensure_ascii=False, indent=2))
         return 0
     print(f"{exp.total} run(s): {exp.computed} computed now, {exp.skipped} already in {exp.results}, {exp.failed} failed")
+    if exp.unreadable:
+        print(f"{exp.unreadable} line(s) of {exp.results} are not result rows: skipped and left as they are (see the warning above)")
     if table is not None:
         print(format_summary(table))
     else:
@@ -95,11 +116,21 @@ def cmd_run(args) -> int:
 
 def cmd_results(args) -> int:
     metric = "lenient_error_rate" if args.lenient else "error_rate"
+    outputs = {"--chart": (args.chart, (".html", ".htm")), "--parquet": (args.parquet, (".parquet", ".pq"))}
+    checked = {}
+    for option, (path, suffixes) in outputs.items():  # before any work: neither may overwrite the results or each other
+        if path:
+            checked[option] = check_output(
+                path, inputs=[args.results, *checked.values()], suffixes=suffixes, force=args.force, option=option, create=False
+            )
+    if len(checked) == 2 and checked["--chart"].resolve() == checked["--parquet"].resolve():
+        raise OutputError(f"--chart and --parquet are one file ({args.chart}); give each its own path")
+    frame = load_results(args.results, include_errors=True)  # read once: unreadable lines are reported once
     if args.parquet:
         with atomic_path(args.parquet, suffix=".parquet") as tmp:
-            load_results(args.results, include_errors=True).drop(columns=["versions"]).to_parquet(tmp)
+            frame.drop(columns=["versions"], errors="ignore").to_parquet(tmp)
     if args.compare:
-        c = compare(args.results, args.compare[0], args.compare[1], group_by=args.group_by, metric=metric)
+        c = compare(frame, args.compare[0], args.compare[1], group_by=args.group_by, metric=metric)
         fig = c.chart()
         if args.json:
             print(c.to_frame().to_json(orient="records", indent=2, force_ascii=False))
@@ -107,7 +138,7 @@ def cmd_results(args) -> int:
             print(c.to_frame().T.to_string(header=False))
             print(c.verdict())
     else:
-        table = summarise(args.results, by=args.by.split(",") if args.by else None, group_by=args.group_by, metric=metric)
+        table = summarise(frame, by=args.by.split(",") if args.by else None, group_by=args.group_by, metric=metric)
         fig = summary_chart(table)
         print(table.to_json(orient="records", indent=2, force_ascii=False) if args.json else format_summary(table))
     if args.chart:

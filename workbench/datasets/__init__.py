@@ -17,7 +17,7 @@ The package is split along those lines:
 
 - :mod:`workbench.datasets.manifest` -- :class:`ManifestEntry`,
   :func:`read_manifest` (the one manifest reader), :func:`load_manifest`,
-  :func:`write_manifest`, :func:`bundled`, :class:`Dataset`
+  :func:`write_manifest`, :func:`bundled`, :class:`Dataset`, :func:`drop_repeats`
 - :mod:`workbench.datasets.local` -- :func:`import_common_voice`,
   :func:`import_mdcc`, :func:`import_folder`
 - :mod:`workbench.datasets.huggingface` -- :func:`import_hf`,
@@ -54,6 +54,7 @@ from .manifest import (
     ManifestEntry,
     ManifestError,
     bundled,
+    drop_repeats,
     load_manifest,
     read_manifest,
     write_manifest,
@@ -86,6 +87,7 @@ __all__ = [
     "SNIFF_BYTES",
     "audio_suffix",
     "bundled",
+    "drop_repeats",
     "import_common_voice",
     "import_folder",
     "import_hf",

@@ -157,13 +157,17 @@ def import_hf(
         ``datasets`` is not installed; the id is unknown, gated or the hub
         unreachable; the config, split or a column does not exist (the
         message lists those that do); the language cannot be told; the
-        connection drops during the import (clips written are kept).
+        connection drops during the import (clips written are kept); ``out``
+        lies inside the local dataset folder.
+    OutputError
+        ``out`` (or its ``manifest.csv``) cannot be written.
     """
     hf = _require_datasets()
     if limit is not None and limit < 0:
         raise HubDatasetError(f"limit must be 0 or more rows, got {limit}")
     fixed = _language(language, "language argument") if language is not None else None
     out = Path(out)
+    _check_out(out, _local_source(dataset_id))
     rows, local = _open_hf(hf, dataset_id, split, config, streaming, revision, token)
     label = f"{dataset_id}" + (f" ({config})" if config else "") + f", split {split!r}"
     features = _hf_features(rows)
@@ -210,6 +214,21 @@ def import_hf(
         ) from None
     write_manifest(entries, out / HF_MANIFEST_NAME, allow_outside=allow_outside)
     return Dataset(entries, problems, out.resolve(), name)
+
+
+def _check_out(out: Path, local: Path | None) -> None:
+    """Refuse, before any work, an ``out`` folder that cannot be written or that lies in the local dataset read."""
+    from ..io import check_output
+
+    if local is not None:
+        real = out.resolve()
+        if real == local or local in real.parents:
+            raise HubDatasetError(
+                f"out {out} is inside the local dataset {local}, whose files the import reads (its clips would be read back "
+                "as new rows); choose a folder outside it"
+            )
+    check_output(out, folder=True, option="out", create=False)
+    check_output(out / HF_MANIFEST_NAME, option="out", create=False)
 
 
 def _local_source(dataset_id) -> Path | None:

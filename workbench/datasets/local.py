@@ -2,16 +2,18 @@
 
 Each returns a :class:`~workbench.datasets.manifest.Dataset`: the usable
 entries plus a list of *all* the problems found (missing or unreadable
-files), so one bad clip never hides the rest.
+files, a clip listed twice), so one bad clip never hides the rest, and the
+files it read (``sources``), which no output may overwrite.
 """
 
 from __future__ import annotations
 
 import csv
+import io
 from pathlib import Path
 
 from ..errors import WorkbenchError
-from .manifest import Dataset, ManifestEntry, ManifestError, _inside, _outside_message, _resolve
+from .manifest import Dataset, ManifestEntry, ManifestError, _inside, _outside_message, _read_text, _resolve, drop_repeats
 
 #: File suffixes the importers treat as audio (compared case-insensitively).
 AUDIO_SUFFIXES = (".wav", ".flac", ".mp3", ".ogg", ".opus", ".m4a")
@@ -58,7 +60,8 @@ def import_common_voice(folder, split: str = "test", language=None, *, allow_out
     columns (``up_votes``, ``gender``, ``locale``...) go to ``meta``. The
     language is ``language`` when given, else each row's ``locale``, else
     the folder's name, normalised (``zh-HK`` → ``yue``). Clips that are
-    missing are listed in ``problems`` and left out.
+    missing are listed in ``problems`` and left out, as is a clip listed
+    again (see :func:`~workbench.datasets.manifest.drop_repeats`).
 
     Raises
     ------
@@ -72,12 +75,11 @@ def import_common_voice(folder, split: str = "test", language=None, *, allow_out
         found = sorted(p.stem for p in root.glob("*.tsv"))
         hint = f" (splits here: {', '.join(found)})" if found else " (no .tsv files here: is this a Common Voice language folder?)"
         raise ManifestError(f"{root}: expected {tsv.name} and clips/ (Common Voice layout){hint}")
-    with open(tsv, newline="", encoding="utf-8-sig") as f:
-        reader = csv.DictReader(f, delimiter="\t", quoting=csv.QUOTE_NONE)
-        missing = [c for c in ("path", "sentence") if c not in (reader.fieldnames or [])]
-        if missing:
-            raise ManifestError(f"{tsv}: missing column(s) {', '.join(missing)}; a Common Voice split has client_id, path, sentence, ...")
-        rows = list(reader)
+    reader = csv.DictReader(io.StringIO(_read_text(tsv, "Common Voice split"), newline=""), delimiter="\t", quoting=csv.QUOTE_NONE)
+    missing = [c for c in ("path", "sentence") if c not in (reader.fieldnames or [])]
+    if missing:
+        raise ManifestError(f"{tsv}: missing column(s) {', '.join(missing)}; a Common Voice split has client_id, path, sentence, ...")
+    rows = list(reader)
     clips = root / "clips"
     if rows and not clips.is_dir():
         raise ManifestError(f"{root}: expected a clips/ folder beside {tsv.name} (Common Voice layout)")
@@ -119,8 +121,9 @@ def import_common_voice(folder, split: str = "test", language=None, *, allow_out
             lang = folder_language
         meta = {"speaker": row.get("client_id") or ""}
         meta.update({k: v for k, v in row.items() if k not in ("path", "sentence", "client_id") and k is not None})
-        entries.append(ManifestEntry(target, lang, (row.get("sentence") or "").strip(), meta))
-    return Dataset(entries, problems, root, f"{root.name} ({split})")
+        entries.append((where, ManifestEntry(target, lang, (row.get("sentence") or "").strip(), meta)))
+    entries, repeats = drop_repeats(entries)
+    return Dataset(entries, problems + repeats, root, f"{root.name} ({split})", [tsv])
 
 
 def import_folder(folder, language, pattern: str = "*", *, allow_outside: bool = False) -> Dataset:
@@ -146,7 +149,7 @@ def import_folder(folder, language, pattern: str = "*", *, allow_outside: bool =
     audio = sorted(p for p in root.glob(pattern) if p.suffix.lower() in AUDIO_SUFFIXES and p.is_file())
     if not audio:
         raise ManifestError(f"{root}: no audio files ({', '.join(AUDIO_SUFFIXES)}) matching {pattern!r}")
-    entries, problems = [], []
+    entries, problems, sources = [], [], []
     for clip in audio:
         target = clip.resolve()
         if not allow_outside and not _inside(root, target):
@@ -156,8 +159,10 @@ def import_folder(folder, language, pattern: str = "*", *, allow_outside: bool =
         if problem:
             problems.append(f"{problem} (for {clip.name})")
             continue
-        entries.append(ManifestEntry(target, lang, text, {"speaker": "", "duration": ""}))
-    return Dataset(entries, problems, root, root.name)
+        sources.append(clip.with_suffix(".txt"))
+        entries.append((str(clip), ManifestEntry(target, lang, text, {"speaker": "", "duration": ""})))
+    entries, repeats = drop_repeats(entries)
+    return Dataset(entries, problems + repeats, root, root.name, sources)
 
 
 def import_mdcc(folder, split: str = "test", *, allow_outside: bool = False) -> Dataset:
@@ -189,17 +194,16 @@ def import_mdcc(folder, split: str = "test", *, allow_outside: bool = False) -> 
         raise ManifestError(
             f"{root}: expected {metadata.name} (MDCC layout: cnt_asr_<split>_metadata.csv with audio_path, text_path){hint}"
         )
-    with open(metadata, newline="", encoding="utf-8-sig") as f:
-        reader = csv.DictReader(f)
-        fields = [c.strip() for c in (reader.fieldnames or [])]
-        reader.fieldnames = fields
-        missing = [c for c in ("audio_path", "text_path") if c not in fields]
-        if missing:
-            raise ManifestError(
-                f"{metadata}: missing column(s) {', '.join(missing)}; MDCC metadata has audio_path, text_path, gender, duration"
-            )
-        rows = list(reader)
-    entries, problems = [], []
+    reader = csv.DictReader(io.StringIO(_read_text(metadata, "MDCC metadata file"), newline=""))
+    fields = [c.strip() for c in (reader.fieldnames or [])]
+    reader.fieldnames = fields
+    missing = [c for c in ("audio_path", "text_path") if c not in fields]
+    if missing:
+        raise ManifestError(
+            f"{metadata}: missing column(s) {', '.join(missing)}; MDCC metadata has audio_path, text_path, gender, duration"
+        )
+    rows = list(reader)
+    entries, problems, sources = [], [], [metadata]
     for i, row in enumerate(rows, start=2):
         where = f"{metadata.name}, line {i}"
         row_problems = []
@@ -222,5 +226,7 @@ def import_mdcc(folder, split: str = "test", *, allow_outside: bool = False) -> 
             continue
         meta = {"speaker": "", "duration": (row.get("duration") or "").strip()}
         meta.update({k: v for k, v in row.items() if k not in ("audio_path", "text_path", "duration") and k is not None})
-        entries.append(ManifestEntry(audio, "yue", reference, meta))
-    return Dataset(entries, problems, root, f"{root.name} ({split})")
+        sources.append(text_file)
+        entries.append((where, ManifestEntry(audio, "yue", reference, meta)))
+    entries, repeats = drop_repeats(entries)
+    return Dataset(entries, problems + repeats, root, f"{root.name} ({split})", sources)

@@ -21,6 +21,7 @@ column out and every clip counts as a recording of its own.
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
 import json
@@ -65,40 +66,194 @@ def read_manifest(path, *, allow_outside: bool = False) -> list[ManifestEntry]:
     listed below is read as CSV), ``.tsv`` (tab-separated), ``.jsonl`` or
     ``.json`` (one JSON object per line; a ``.json`` file holding a single
     array of objects is accepted too). A JSONL object needs ``path`` (or
-    ``audio``) and ``reference`` (or ``text``, ``sentence``); ``language``
-    defaults to ``""`` (unknown); other keys (``speaker``, ``duration``,
-    ``recording``...) go to ``meta``, as do a CSV's other columns. The
-    optional ``recording`` column names the source recording a clip is a
-    variant of (see the module notes). Files are not checked for existence
-    here; see :func:`load_manifest`.
+    ``audio``) and ``reference`` (or ``text``, ``sentence``), both text;
+    ``language`` defaults to ``""`` (unknown); other keys (``speaker``,
+    ``duration``, ``recording``...) go to ``meta``, as do a CSV's other
+    columns. The optional ``recording`` column names the source recording
+    a clip is a variant of (see the module notes). Files are not checked
+    for existence here; see :func:`load_manifest`.
+
+    Every row is checked before any is returned, and every bad row is
+    named in one error: a CSV row with fewer fields than the header, or
+    more (an unquoted comma in a reference), an empty path or one holding
+    a NUL byte, a path outside the manifest's folder, a reference or
+    language that is not text, a language Whisper does not know.
 
     Raises
     ------
     ManifestError
-        Missing file, missing columns, or a path escaping the manifest's
-        folder (unless ``allow_outside``).
+        Missing or unreadable file, text that is not UTF-8 (or is binary
+        data), missing columns, or bad rows (all of them listed, with their
+        line numbers).
     """
-    path = Path(path)
+    return [entry for _, entry in _read_lines(Path(path), allow_outside)]
+
+
+def _read_lines(path: Path, allow_outside: bool) -> list[tuple[int, ManifestEntry]]:
+    """Each entry of the manifest ``path`` with the line it starts on."""
     if not path.is_file():
         raise ManifestError(f"{path}: manifest not found")
     root = path.parent.resolve()
+    text = _read_text(path)
     if path.suffix.lower() in (".jsonl", ".json"):
-        return _read_jsonl(path, root, allow_outside)
-    delimiter = "\t" if path.suffix.lower() == ".tsv" else ","
-    with open(path, newline="", encoding="utf-8-sig") as f:
-        reader = csv.DictReader(f, delimiter=delimiter)
-        missing = [c for c in REQUIRED_COLUMNS if c not in (reader.fieldnames or [])]
+        records, errors = _jsonl_records(path, text)
+    else:
+        records, errors = _csv_records(path, text, "\t" if path.suffix.lower() == ".tsv" else ",")
+    entries = []
+    for line, relative, language, reference, meta in records:
+        problem = None
+        if not isinstance(relative, str) or not relative.strip():
+            problem = (
+                "the path is empty"
+                if relative is None or isinstance(relative, str)
+                else f"the path must be text, got {_json_kind(relative)}"
+            )
+        elif "\0" in relative:
+            problem = f"the path {relative!r} holds a NUL byte, which no file name can"
+        elif not isinstance(reference, (str, type(None))):
+            problem = f"the reference must be text, got {_json_kind(reference)} {reference!r}"
+        elif not isinstance(language, (str, type(None))):
+            problem = f"the language must be text, got {_json_kind(language)} {language!r}"
+        if problem is not None:
+            errors.append((line, problem))
+            continue
+        target = _resolve(root, relative)
+        if not allow_outside and not _inside(root, target):
+            errors.append((line, f"{relative!r} points outside the manifest's folder; pass allow_outside=True if that is intended"))
+            continue
+        entries.append((line, ManifestEntry(target, (language or "").strip(), (reference or "").strip(), meta)))
+    errors.extend(_unknown_languages(entries))
+    if errors:
+        raise ManifestError(_bad_rows_message(path, errors))
+    return entries
+
+
+def _read_text(path: Path, what: str = "manifest") -> str:
+    """The text of ``path`` (a manifest, or ``what`` else); not UTF-8 or binary data is refused, naming the line."""
+    try:
+        data = path.read_bytes()
+    except OSError as e:
+        raise ManifestError(f"{path}: cannot read the {what} ({e.strerror or e}); check the file and its permissions") from None
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        raise ManifestError(f"{path}: the {what} is UTF-16 text; save it as UTF-8 (CSV UTF-8 in a spreadsheet)")
+    binary = b"\0" in data[:8192]
+    hint = f"; it looks like binary data (an audio file?), not a {what}" if binary else f"; save the {what} as UTF-8"
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as e:
+        line = data[: e.start].count(b"\n") + 1
+        raise ManifestError(f"{path}, line {line}: not UTF-8 text (byte 0x{data[e.start]:02x}){hint}") from None
+    nul = text.find("\0")
+    if nul >= 0:
+        line = text.count("\n", 0, nul) + 1
+        raise ManifestError(f"{path}, line {line}: a NUL byte; it looks like binary data, not a {what} (text)")
+    return text
+
+
+def _csv_records(path: Path, text: str, delimiter: str) -> tuple[list, list]:
+    """(line, path, language, reference, meta) of each CSV/TSV row, and (line, problem) of each bad one."""
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    try:
+        header = next(reader, None) or []
+        missing = [c for c in REQUIRED_COLUMNS if c not in header]
         if missing:
             raise ManifestError(f"{path}: missing column(s) {', '.join(missing)}; a manifest needs {', '.join(REQUIRED_COLUMNS)}")
-        rows = list(reader)
-    entries = []
-    for i, row in enumerate(rows, start=2):
-        target = _resolve(root, row["path"])
-        if not allow_outside and not _inside(root, target):
-            raise ManifestError(_outside_message(f"{path}, line {i}", row["path"], "the manifest's folder"))
-        meta = {k: v for k, v in row.items() if k not in REQUIRED_COLUMNS and k is not None}
-        entries.append(ManifestEntry(target, row["language"].strip(), row["reference"].strip(), meta))
-    return entries
+        records, errors = [], []
+        width, last = len(header), reader.line_num
+        for fields in reader:
+            line, last = last + 1, reader.line_num
+            if not any(f.strip() for f in fields):
+                continue  # a blank line
+            if len(fields) < width:
+                errors.append((line, f"{len(fields)} field(s) where the header has {width}; fill in the missing ones"))
+                continue
+            if any(f.strip() for f in fields[width:]):
+                errors.append(
+                    (line, f"{len(fields)} fields where the header has {width}; put quotes around a value holding a {_sep(delimiter)}")
+                )
+                continue
+            row = dict(zip(header, fields[:width], strict=True))
+            meta = {k: v for k, v in row.items() if k not in REQUIRED_COLUMNS}
+            records.append((line, row["path"], row["language"], row["reference"], meta))
+    except csv.Error as e:
+        raise ManifestError(f"{path}, line {reader.line_num}: not readable as {'TSV' if delimiter == chr(9) else 'CSV'} ({e})") from None
+    return records, errors
+
+
+def _sep(delimiter: str) -> str:
+    return "tab" if delimiter == "\t" else "comma"
+
+
+def _jsonl_records(path: Path, text: str) -> tuple[list, list]:
+    """(line, path, language, reference, meta) of each JSONL object, and (line, problem) of each bad one."""
+    found: list[tuple[int, object]] = []
+    errors: list[tuple[int, str]] = []
+    if path.suffix.lower() == ".json" and text.lstrip().startswith("["):
+        try:
+            found = list(enumerate(json.loads(text), start=1))
+        except ValueError as e:
+            raise ManifestError(f"{path}: not valid JSON ({e})") from None
+    else:
+        for line in parse_json_lines(text):
+            if line.error is not None:
+                errors.append((line.number, f"not a JSON object ({line.error}); a JSONL manifest has one object per line"))
+            else:
+                found.append((line.number, line.value))
+    records = []
+    for number, record in found:
+        if not isinstance(record, dict):
+            errors.append((number, f"expected a JSON object, got {_json_kind(record)}"))
+            continue
+        keys = {name: next((k for k in options if k in record), None) for name, options in JSONL_KEYS.items()}
+        absent = [" / ".join(JSONL_KEYS[name]) for name, key in keys.items() if key is None]
+        if absent:
+            errors.append(
+                (number, f"no {' and no '.join(absent)} key; each line needs a path (or audio) and a reference (or text, sentence)")
+            )
+            continue
+        used = {keys["path"], keys["reference"], "language"}
+        meta = {k: v for k, v in record.items() if k not in used}
+        records.append((number, record[keys["path"]], record.get("language"), record[keys["reference"]], meta))
+    return records, errors
+
+
+def _json_kind(value) -> str:
+    kinds = {dict: "an object", list: "a list", bool: "true/false", int: "a number", float: "a number", type(None): "null", str: "text"}
+    return kinds.get(type(value), type(value).__name__)
+
+
+def _unknown_languages(entries: list[tuple[int, ManifestEntry]]) -> list[tuple[int, str]]:
+    """(line, problem) for every entry whose language Whisper does not know."""
+    from ..languages import normalise_language
+
+    known: dict[str, bool] = {}
+    errors = []
+    for line, entry in entries:
+        if entry.language not in known:
+            try:
+                normalise_language(entry.language)
+                known[entry.language] = True
+            except WorkbenchError:
+                known[entry.language] = False
+        if not known[entry.language]:
+            errors.append(
+                (line, f"unknown language {entry.language!r} (use a Whisper code such as yue, zh, en, or a name such as cantonese)")
+            )
+    return errors
+
+
+#: How many bad rows one error message lists before counting the rest.
+SHOWN_PROBLEMS = 10
+
+
+def _bad_rows_message(path: Path, errors: list[tuple[int, str]]) -> str:
+    errors = sorted(errors)
+    if len(errors) == 1:
+        line, problem = errors[0]
+        return f"{path}, line {line}: {problem}"
+    shown = "; ".join(f"line {line}: {problem}" for line, problem in errors[:SHOWN_PROBLEMS])
+    more = f"; and {len(errors) - SHOWN_PROBLEMS} more" if len(errors) > SHOWN_PROBLEMS else ""
+    return f"{path}: {len(errors)} bad rows, fix them and load it again: {shown}{more}"
 
 
 def _resolve(root: Path, relative) -> Path:
@@ -115,48 +270,6 @@ def _outside_message(where: str, relative, folder: str) -> str:
     return f"{where}: {str(relative)!r} points outside {folder}; pass allow_outside=True if that is intended"
 
 
-def _read_jsonl(path: Path, root: Path, allow_outside: bool) -> list[ManifestEntry]:
-    text = path.read_text(encoding="utf-8-sig")
-    records: list[tuple[int, object]] = []
-    if path.suffix.lower() == ".json" and text.lstrip().startswith("["):
-        try:
-            records = list(enumerate(json.loads(text), start=1))
-        except ValueError as e:
-            raise ManifestError(f"{path}: not valid JSON ({e})") from None
-    else:
-        for line in parse_json_lines(text):
-            if line.error is not None:
-                raise ManifestError(
-                    f"{path}, line {line.number}: not a JSON object ({line.error}); a JSONL manifest has one object per line"
-                )
-            records.append((line.number, line.value))
-    entries = []
-    for i, record in records:
-        where = f"{path}, line {i}"
-        if not isinstance(record, dict):
-            raise ManifestError(f"{where}: expected a JSON object, got {type(record).__name__}")
-        values = {}
-        for name, keys in JSONL_KEYS.items():
-            key = next((k for k in keys if k in record), None)
-            if key is None:
-                raise ManifestError(
-                    f"{where}: no {' / '.join(keys)} key; each line needs a path (or audio) and a reference (or text, sentence)"
-                )
-            values[name] = key
-        relative = record[values["path"]]
-        if not isinstance(relative, str) or not relative:
-            raise ManifestError(f"{where}: {values['path']!r} must be a non-empty string")
-        target = _resolve(root, relative)
-        if not allow_outside and not _inside(root, target):
-            raise ManifestError(_outside_message(where, relative, "the manifest's folder"))
-        used = {values["path"], values["reference"], "language"}
-        meta = {k: v for k, v in record.items() if k not in used}
-        language = record.get("language") or ""
-        reference = record[values["reference"]] or ""
-        entries.append(ManifestEntry(target, str(language).strip(), str(reference).strip(), meta))
-    return entries
-
-
 def bundled(manifest: str = "manifest.csv") -> list[ManifestEntry]:
     """The clips bundled in the project's ``data/`` folder."""
     return read_manifest(BUNDLED_DIR / manifest)
@@ -167,15 +280,18 @@ class Dataset:
     """Entries imported from a dataset, and every problem met on the way.
 
     ``entries`` holds only the usable clips; ``problems`` has one line per
-    missing or unreadable file (or refused row), all of them, so a whole
-    import can be fixed in one go. Iterating or ``len()`` goes over
-    ``entries``.
+    missing or unreadable file, refused row or repeated clip, all of them,
+    so a whole import can be fixed in one go. ``sources`` lists the files
+    the dataset was read from besides its clips (the manifest, a split's
+    TSV, reference text files), which no output may overwrite. Iterating
+    or ``len()`` goes over ``entries``.
     """
 
     entries: list[ManifestEntry]
     problems: list[str]
     root: Path
     name: str
+    sources: list[Path] = field(default_factory=list)
 
     def __iter__(self):
         return iter(self.entries)
@@ -188,23 +304,66 @@ class Dataset:
         """True when nothing was skipped."""
         return not self.problems
 
+    @property
+    def inputs(self) -> list[Path]:
+        """Every file the dataset reads: its ``sources`` and its clips."""
+        return [*self.sources, *(e.path for e in self.entries)]
+
     def summary(self) -> str:
         """One line, then the problems indented beneath it."""
         head = f"{self.name}: {len(self.entries)} clip(s), {len(self.problems)} problem(s)"
         return "\n".join([head, *(f"  - {p}" for p in self.problems)])
 
 
-def load_manifest(path, *, allow_outside: bool = False) -> Dataset:
-    """:func:`read_manifest`, with every clip checked: missing files become problems."""
-    path = Path(path)
-    entries = read_manifest(path, allow_outside=allow_outside)
+def drop_repeats(entries) -> tuple[list[ManifestEntry], list[str]]:
+    """Each clip once: ``(entries, problems)`` with every repeat of a file left out and named.
+
+    ``entries`` holds :class:`ManifestEntry` items or ``(where, entry)``
+    pairs (``where`` names the row, e.g. ``"m.csv, line 3"``). Two entries
+    are one clip when their paths lead to one file, however spelled
+    (``a.wav``, ``./a.wav``, ``sub/../a.wav``, a link). The first is kept;
+    a repeat with another reference or language is said to differ, since
+    only one of them can be right.
+
+    Examples
+    --------
+    >>> a = ManifestEntry(Path("/data/a.wav"), "en", "hi")
+    >>> kept, problems = drop_repeats([("m.csv, line 2", a), ("m.csv, line 3", ManifestEntry(Path("/data/sub/../a.wav"), "en", "hello"))])
+    >>> len(kept), problems[0]
+    (1, 'm.csv, line 3: /data/a.wav is listed again (first at m.csv, line 2), with another reference; the repeat is left out')
+    """
+    first: dict[str, tuple[str, ManifestEntry]] = {}
     kept, problems = [], []
+    for item in entries:
+        where, entry = item if isinstance(item, tuple) else (str(item.path), item)
+        key = os.path.normcase(os.path.realpath(entry.path))
+        if key not in first:
+            first[key] = (where, entry)
+            kept.append(entry)
+            continue
+        where0, entry0 = first[key]
+        differs = [name for name in ("reference", "language") if getattr(entry, name) != getattr(entry0, name)]
+        note = f", with another {' and '.join(differs)}" if differs else ""
+        problems.append(f"{where}: {key} is listed again (first at {where0}){note}; the repeat is left out")
+    return kept, problems
+
+
+def load_manifest(path, *, allow_outside: bool = False) -> Dataset:
+    """:func:`read_manifest`, with every clip checked: missing files and repeated clips become problems.
+
+    A clip listed more than once (however its path is spelled) is kept once
+    (see :func:`drop_repeats`).
+    """
+    path = Path(path)
+    lines = _read_lines(path, allow_outside)
+    entries, problems = drop_repeats([(f"{path}, line {line}", entry) for line, entry in lines])
+    kept = []
     for entry in entries:
         if entry.path.is_file():
             kept.append(entry)
         else:
             problems.append(f"{entry.path}: audio file not found")
-    return Dataset(kept, problems, path.parent.resolve(), path.stem)
+    return Dataset(kept, problems, path.parent.resolve(), path.stem, [path.resolve()])
 
 
 def write_manifest(entries, path, *, allow_outside: bool = False) -> Path:
@@ -220,13 +379,21 @@ def write_manifest(entries, path, *, allow_outside: bool = False) -> Path:
     ------
     ManifestError
         Entries outside the manifest's folder (all of them named), unless
-        ``allow_outside`` (they are then written as ``../`` paths).
+        ``allow_outside`` (they are then written as ``../`` paths); a
+        ``.tsv``, ``.jsonl`` or ``.json`` name (read back as another format).
+    OutputError
+        ``path`` is one of the clips, or cannot be written.
     """
-    from ..io import write_text
+    from ..io import check_output, write_text
 
     path = Path(path)
+    if path.suffix.lower() in (".tsv", ".jsonl", ".json"):
+        raise ManifestError(
+            f"{path}: a manifest is written as CSV, and a {path.suffix} name would be read back as another format; name it .csv"
+        )
     root = path.parent.resolve()
     entries = list(entries)
+    check_output(path, inputs=[e.path for e in entries], option="the manifest")
     outside = [str(e.path) for e in entries if not _inside(root, Path(e.path).resolve())]
     if outside and not allow_outside:
         raise ManifestError(

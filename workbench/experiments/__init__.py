@@ -9,7 +9,10 @@ store the moment it exists.
 The store is JSON Lines: one self-contained JSON object per line, written
 with a single ``write`` and ``fsync``. A run killed at any point (even
 ``kill -9``) leaves at worst one torn last line, which the next run cuts off
-before it resumes; every complete line is a finished result. Parquet would
+before it resumes; every complete line is a finished result. The store is
+locked as the file it is (however its path is spelled), a failed write (a
+full disk) is taken back and reported, and lines that are not result rows
+are skipped, counted and never rewritten. Parquet would
 read faster, but a Parquet file cannot be appended to one row at a time:
 each result would mean rewriting the file or adding a file per row. Tables
 come from :func:`load_results` (pandas), and Parquet is one
@@ -84,7 +87,17 @@ from .stats import (
     units_needed,
     varying_settings,
 )
-from .store import RECORDING_COLUMN, RESULTS_FORMAT, ResultsStore, load_results, read_rows
+from .store import (
+    RECORDING_COLUMN,
+    RESULTS_FORMAT,
+    RESULTS_SUFFIXES,
+    ResultsStore,
+    UnreadableLine,
+    describe_unreadable,
+    load_results,
+    read_rows,
+    scan_rows,
+)
 
 __all__ = [
     "AUDIO_SETTINGS",
@@ -104,12 +117,15 @@ __all__ = [
     "RAY_BATCH",
     "RECORDING_COLUMN",
     "RESULTS_FORMAT",
+    "RESULTS_SUFFIXES",
     "ResultsStore",
     "Runner",
     "TIE_TOLERANCE",
     "Task",
+    "UnreadableLine",
     "bootstrap_ci",
     "compare",
+    "describe_unreadable",
     "default_setting",
     "expand_grid",
     "format_summary",
@@ -120,6 +136,7 @@ __all__ = [
     "paired_chart",
     "read_rows",
     "run",
+    "scan_rows",
     "setting_id",
     "setting_keys",
     "summarise",

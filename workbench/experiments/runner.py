@@ -21,9 +21,10 @@ from pathlib import Path
 import pandas as pd
 
 from ..errors import ExperimentWarning, WorkbenchError, install_hint
+from ..io import check_output
 from .settings import MANIFEST_LANGUAGE, OPTION_SETTINGS, ExperimentError, expand_grid, setting_id
 from .stats import Comparison, compare, summarise
-from .store import RECORDING_COLUMN, RESULTS_FORMAT, ResultsStore, load_results
+from .store import RECORDING_COLUMN, RESULTS_FORMAT, RESULTS_SUFFIXES, ResultsStore, describe_unreadable, load_results, scan_rows
 
 #: Clips per Ray work item: small enough that results stream back steadily.
 RAY_BATCH = 4
@@ -51,14 +52,17 @@ def _clip_id(entry, root: Path | None) -> str:
 
 
 def make_tasks(entries, settings: list[dict], root: Path | None = None) -> list[Task]:
-    """Every (clip × setting), ordered so each model loads once and each file decodes once per setting group."""
-    tasks = []
+    """Every (clip × setting), once each, ordered so each model loads once and each file decodes once per setting group."""
+    tasks, seen = [], set()
     for setting in settings:
         sid = setting_id(setting)
         for entry in entries:
             clip = _clip_id(entry, root)
             blob = json.dumps([clip, entry.reference, entry.language, sid], ensure_ascii=False)
             key = hashlib.sha256(blob.encode("utf-8")).hexdigest()[:20]
+            if key in seen:  # one clip listed twice: computed and stored once
+                continue
+            seen.add(key)
             tasks.append(Task(key, clip, entry, setting, sid))
 
     def order(t: Task):
@@ -179,7 +183,10 @@ class Experiment:
     computed, skipped, failed : int
         Rows computed by this run, found already done, and computed with an error.
     problems : list of str
-        Clips left out of the dataset (missing or unreadable files).
+        Clips left out of the dataset (missing or unreadable files, repeats).
+    unreadable : int
+        Lines of the results store that are not result rows (edited by hand,
+        damaged): skipped, reported and left in the file as they are.
     """
 
     results: Path
@@ -189,6 +196,7 @@ class Experiment:
     skipped: int = 0
     failed: int = 0
     problems: list[str] = field(default_factory=list)
+    unreadable: int = 0
 
     @property
     def frame(self) -> pd.DataFrame:
@@ -202,23 +210,26 @@ class Experiment:
         return compare(self.results, a, b, **kwargs)
 
 
-def _entries(dataset) -> tuple[list, list[str], Path | None]:
-    from ..datasets import Dataset, ManifestEntry, load_manifest
+def _entries(dataset) -> tuple[list, list[str], Path | None, list[Path]]:
+    """(entries, problems, root, sources): each clip once, what was left out, the clips' folder, the files read besides clips."""
+    from ..datasets import Dataset, ManifestEntry, drop_repeats, load_manifest
 
     if isinstance(dataset, (str, os.PathLike)):
         dataset = load_manifest(dataset)
     if isinstance(dataset, Dataset):
-        return list(dataset.entries), list(dataset.problems), dataset.root
+        entries, repeats = drop_repeats(dataset.entries)
+        return entries, [*dataset.problems, *repeats], dataset.root, list(dataset.sources)
     entries = list(dataset)
     bad = [type(e).__name__ for e in entries if not isinstance(e, ManifestEntry)]
     if bad:
         raise ExperimentError(f"dataset must be a manifest path, a Dataset or ManifestEntry items; got {bad[0]}")
+    entries, repeats = drop_repeats(entries)
     parents = sorted({str(Path(e.path).resolve().parent) for e in entries})
     try:
         root = Path(os.path.commonpath(parents)) if parents else None  # clip ids stay portable across machines
     except ValueError:  # different drives (Windows): no common folder
         root = None
-    return entries, [], root
+    return entries, repeats, root, []
 
 
 def run(
@@ -232,6 +243,7 @@ def run(
     limit: int | None = None,
     retry_errors: bool = False,
     progress: bool = True,
+    force: bool = False,
 ) -> Experiment:
     """Run every clip of ``dataset`` under every setting of ``grid``; resume if ``results`` has some.
 
@@ -248,7 +260,11 @@ def run(
         See :func:`expand_grid`.
     results : path
         The JSON Lines results store, created if absent. Rows already there
-        (same clip, same setting) are skipped; others are appended as they finish.
+        (same clip, same setting) are skipped; others are appended as they
+        finish. Lines in it that are not result rows are skipped, reported
+        and left as they are. Refused before any work: a store that is one
+        of the dataset's files, or an existing file that is not ``.jsonl``
+        (unless ``force``).
     fixed : dict, optional
         Settings applied to the whole grid.
     executor : {"local", "ray"}
@@ -265,16 +281,27 @@ def run(
         Compute again the rows stored with an error (the newer row is the one read).
     progress : bool
         Show a progress bar with the time left.
+    force : bool
+        Append to an existing ``results`` file even if it is not ``.jsonl``.
 
     Returns
     -------
     Experiment
+
+    Raises
+    ------
+    ExperimentError
+        A bad grid, no usable clips, another run writing to the store, or a
+        failed write (a full disk: the rows written so far are kept, and the
+        same call resumes).
+    OutputError
+        ``results`` is one of the dataset's files or cannot be written.
     """
     from tqdm.auto import tqdm
 
     if executor not in ("local", "ray"):
         raise ExperimentError(f"executor must be 'local' or 'ray'; got {executor!r}")
-    entries, problems, root = _entries(dataset)
+    entries, problems, root, sources = _entries(dataset)
     unscored = [e for e in entries if not (e.reference or "").strip()]
     if unscored:
         problems = [*problems, *(f"{e.path}: no reference transcript, nothing to score against" for e in unscored)]
@@ -286,6 +313,7 @@ def run(
     if not entries:
         raise ExperimentError("the dataset has no usable clips" + (f" ({len(problems)} problem(s), listed above)" if problems else ""))
     settings = expand_grid(grid, fixed)
+    check_output(results, inputs=[*sources, *(e.path for e in entries)], suffixes=RESULTS_SUFFIXES, force=force, option="results")
     tasks = make_tasks(entries, settings, root)
     exp = Experiment(Path(results), settings, len(tasks), problems=problems)
     with ResultsStore(results) as store:
@@ -295,10 +323,13 @@ def run(
                 ExperimentWarning,
                 stacklevel=2,
             )
+        rows, unreadable = scan_rows(store.path)
+        if unreadable:
+            exp.unreadable = len(unreadable)
+            warnings.warn(describe_unreadable(store.path, unreadable), ExperimentWarning, stacklevel=2)
         done = {}
-        for r in store.rows():
-            if "key" in r:
-                done[r["key"]] = r.get("error") is None or done.get(r["key"], False)
+        for r in rows:
+            done[r["key"]] = r.get("error") is None or done.get(r["key"], False)
         todo = [t for t in tasks if t.key not in done or (retry_errors and not done[t.key])]
         exp.skipped = len(tasks) - len(todo)
         bar = tqdm(total=len(tasks), initial=exp.skipped, desc="experiment", unit="run", disable=not progress, smoothing=0.1)
