@@ -5,12 +5,14 @@ from __future__ import annotations
 import html
 import json
 import platform
+import warnings
 from datetime import datetime, timezone
 from pathlib import Path
 
 import numpy as np
 
 from .audio import SAMPLE_RATE
+from .errors import WorkbenchWarning
 from .io import dumps, write_text
 from .options import FASTER_WHISPER
 from .resampling import DEFAULT_RESAMPLER, RESAMPLERS, resample
@@ -489,16 +491,23 @@ def load_demo_data(data=None, *, language: str | None = None):
     references in ``language``.
     """
     from .datasets import ManifestError, bundled, import_folder, read_manifest
+    from .datasets.manifest import drop_repeats
+
+    def once(entries):  # a clip listed twice, however spelled, is diagnosed once
+        kept, problems = drop_repeats(entries)
+        for problem in problems:
+            warnings.warn(problem, WorkbenchWarning, stacklevel=3)
+        return kept
 
     if data is None:
         return [e for e in bundled() if e.language == "yue"]
     path = Path(data)
     if path.is_file():
-        return read_manifest(path)
+        return once(read_manifest(path))
     if path.is_dir():
         for candidate in ("manifest.csv", "manifest.tsv", "manifest.jsonl"):
             if (path / candidate).is_file():
-                return read_manifest(path / candidate)
+                return once(read_manifest(path / candidate))
         if not language:
             raise ManifestError(
                 f"{path} has no manifest.csv; to read its audio files with same-named .txt references, say their language (--language yue)"

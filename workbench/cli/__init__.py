@@ -15,7 +15,7 @@ import warnings
 from dataclasses import fields
 from pathlib import Path
 
-from ..errors import AudioWarning, WorkbenchError
+from ..errors import WorkbenchError, WorkbenchWarning
 from ..options import ENGINES
 
 EXIT_ERROR = 2
@@ -591,7 +591,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _show_warning(message, category, filename, lineno, file=None, line=None):
-    label = "warning" if issubclass(category, AudioWarning) else category.__name__
+    label = "warning" if issubclass(category, WorkbenchWarning) else category.__name__
     print(f"{label}: {message}", file=sys.stderr)
 
 

@@ -82,6 +82,10 @@ def load_config(path) -> ExperimentConfig:
     if missing:
         raise ExperimentError(f"{path}: missing {', '.join(missing)} (see python -m workbench run --help for an example)")
     base = path.parent
+    from ..io import check_output
+
+    # the store must be writable before a dataset is imported (an import can take long, or download)
+    check_output(base / data["results"], inputs=[path], suffixes=(".jsonl",), force=True, option="results:", create=False)
     dataset = _dataset_from_config(data["dataset"], base, path)
     return ExperimentConfig(
         dataset=dataset,
