@@ -4,20 +4,28 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 import time
 from datetime import UTC, datetime
 
+import ipywidgets as widgets
 import numpy as np
 import pytest
 import soundfile as sf
 
-import workbench.resampling
 from workbench import widgets as wbw
+from workbench.audio import Clip
 from workbench.datasets import BUNDLED_DIR, read_manifest
+from workbench.engines import Segment, Word
+from workbench.figures import OTHER_COLOUR, RESAMPLER_COLOURS, resampler_colour
+from workbench.resampling import RESAMPLERS
 from workbench.signals import band_limited_noise, speech_like, tone
 from workbench.transcription import Transcript
+from workbench.widgets import fragments as wbw_fragments
+from workbench.widgets import runs as wbw_runs
 from workbench.widgets import signal as wbw_signal
 from workbench.widgets import transcribing as wbw_transcribing
+from workbench.widgets.common import rounded
 
 from .conftest import SHARED_AUDIO
 
@@ -32,6 +40,8 @@ HISS_LOW_HZ = 9_000.0
 HISS_LEVEL = 0.3
 #: How long the stand-in transcription of the background test takes.
 SLOW_TRANSCRIPTION_SECONDS = 1.0
+#: Numbers in full precision, as they come out of timings and scores; the panel never shows them so.
+RAW_NUMBERS = (1.845238, 2.364972e-03, 3.372520833333333)
 
 
 @pytest.fixture(scope="module")
@@ -61,9 +71,28 @@ def panel(manifest):
     p.close()
 
 
-def fake_transcript(text: str = "hello world", language: str = "en") -> Transcript:
-    timings = {"load_s": 0.0, "preprocess_s": 0.0, "inference_s": 0.01, "audio_s": CLIP_SECONDS, "real_time_factor": 0.005}
-    return Transcript(text, [], language, None, {"device": "cpu", "precision": "int8"}, {}, timings, [])
+def fake_transcript(text: str = "hello world", language: str = "en", segments=(), timings=None) -> Transcript:
+    timings = timings or {"load_s": 0.0, "preprocess_s": 0.0, "inference_s": 0.01, "audio_s": CLIP_SECONDS, "real_time_factor": 0.005}
+    return Transcript(text, list(segments), language, None, {"device": "cpu", "precision": "int8"}, {}, timings, [])
+
+
+def fake_transcribe(monkeypatch, transcript: Transcript) -> list:
+    """Make the panel's transcribe return ``transcript``; returns the list of options it was called with."""
+    calls = []
+
+    def fake(audio, model, engine, *, options, progress=None):
+        calls.append(options)
+        return transcript
+
+    monkeypatch.setattr(wbw_transcribing, "transcribe", fake)
+    return calls
+
+
+def descendants(widget) -> list:
+    found = []
+    for child in getattr(widget, "children", ()):
+        found += [child, *descendants(child)]
+    return found
 
 
 @pytest.fixture
@@ -140,7 +169,7 @@ def test_changing_the_resampler_changes_only_the_after_panel(panel):
 
 
 def test_going_back_to_a_resampler_or_clip_is_served_from_the_cache(panel, monkeypatch):
-    resamples = counter(monkeypatch, workbench.resampling, "resample")
+    resamples = counter(monkeypatch, Clip, "resample")
     loads = counter(monkeypatch, wbw_signal, "load_audio")
     spectrograms = counter(monkeypatch, wbw_signal, "stft_spectrogram")
     panel.resampler.value = "scipy_poly"
@@ -256,6 +285,208 @@ def test_real_transcription_of_a_path(manifest):
 
 
 # --------------------------------------------------------------------------
+# Layout, colours, rounded numbers, status lines and segment times
+# --------------------------------------------------------------------------
+
+
+def test_the_resampler_figure_sits_beside_the_resampler_outside_the_tabs(panel):
+    (row,) = [w for w in descendants(panel) if isinstance(w, widgets.HBox) and panel.spectrogram_output in w.children]
+    (controls,) = [c for c in row.children if c is not panel.spectrogram_output]
+    assert panel.resampler in descendants(controls) and panel.resampled_audio in descendants(controls)
+    assert panel.spectrogram_output not in descendants(panel.tabs)
+    assert row in panel.children and panel.children.index(row) < panel.children.index(panel.tabs)
+    panel.tabs.selected_index = 2  # another tab open: the figure still changes where it is
+    panel.resampler.value = "linear"
+    (output,) = panel.spectrogram_output.outputs
+    assert "linear" in output["data"]["text/plain"]
+
+
+def test_labels_are_given_room_instead_of_being_cut(panel):
+    assert panel.language_fallback.layout.width == "auto"
+    assert panel.language_fallback.style.description_width == "initial"
+    assert panel.engine.style.button_width == "auto"
+    # Status lines are HTML, which wraps; a Label would cut a long line with an ellipsis.
+    assert isinstance(panel.status, widgets.HTML) and isinstance(panel.signal_status, widgets.HTML)
+
+
+def test_every_registered_resampler_has_its_own_fixed_colour():
+    colours = [resampler_colour(name) for name in RESAMPLERS]
+    assert len(set(colours)) == len(RESAMPLERS), dict(zip(RESAMPLERS, colours, strict=True))
+    assert OTHER_COLOUR not in colours and set(RESAMPLER_COLOURS) == set(RESAMPLERS)
+    assert resampler_colour("soxr_hq") != resampler_colour("naive_decimation")
+    assert resampler_colour("not-a-resampler") == OTHER_COLOUR
+
+
+def run_row(run: int, resampler: str, error_rate: float = 0.25, **extra) -> dict:
+    row = {
+        "run": run,
+        "clip": "tone_16k.wav · yue",
+        "decoder": "auto",
+        "channel": "mean",
+        "resampler": resampler,
+        "model": "embedded",
+        "engine": "faster-whisper",
+        "language": "zh",
+        "decoded as": "zh",
+        "beam": 5,
+        "batch": 1,
+        "timestamps": "segment",
+        "fallback": True,
+        "metric": "CER",
+        "error rate": error_rate,
+        "lenient": error_rate / 2,
+        "inference s": 1.0,
+        "real-time factor": 0.1,
+        "fallbacks": "",
+        "text": "你好",
+    }
+    return {**row, **extra}
+
+
+def test_the_chart_colours_a_resampler_by_its_name_whatever_the_order():
+    names = ["naive_decimation", "soxr_hq", "linear", "scipy_poly"]
+    forward = wbw_runs.runs_figure([run_row(i + 1, name) for i, name in enumerate(names)])
+    backward = wbw_runs.runs_figure([run_row(i + 1, name) for i, name in enumerate(reversed(names))])
+    for fig in (forward, backward):
+        bars = {t.name: t.marker.color for t in fig.data if t.type == "bar"}
+        assert bars == {name: resampler_colour(name) for name in names}
+    (only,) = [t for t in wbw_runs.runs_figure([run_row(1, "soxr_hq")]).data if t.type == "bar"]
+    assert only.marker.color == resampler_colour("soxr_hq")
+
+
+def test_the_panel_chart_gives_two_resamplers_two_colours(panel, counting_transcribe):
+    for name in ("naive_decimation", "soxr_hq"):
+        panel.resampler.value = name
+        panel.transcribe_button.click()
+    bars = {t.name: t.marker.color for t in panel.compare_figure.data if t.type == "bar"}
+    assert bars == {"naive_decimation": resampler_colour("naive_decimation"), "soxr_hq": resampler_colour("soxr_hq")}
+    assert len(set(bars.values())) == 2
+    assert resampler_colour("soxr_hq") in panel.compare_table.value  # the table's swatch matches the chart
+
+
+def test_rounded_shows_numbers_short():
+    assert [rounded(v) for v in RAW_NUMBERS] == ["1.845", "0.002", "3.373"]
+    assert rounded(np.float32(0.1234567), 2) == "0.12" and rounded(np.int64(7)) == "7"
+    assert rounded(np.bool_(False)) == "no" and rounded(None) == rounded(float("inf")) == "–"
+
+
+def test_the_compare_table_is_rounded_one_line_per_run_with_the_error_rates_first():
+    rows = [
+        run_row(1, "soxr_hq", RAW_NUMBERS[0], **{"inference s": RAW_NUMBERS[2], "real-time factor": RAW_NUMBERS[1]}),
+        run_row(2, "naive_decimation", np.float64(RAW_NUMBERS[1]), fallbacks="language yue -> zh: " + "a long reason " * 20),
+    ]
+    table = wbw_fragments.runs_table_html(rows)
+    for raw in RAW_NUMBERS:
+        assert repr(raw) not in table and f"{raw:e}" not in table and f"{raw:f}" not in table
+    assert ">1.845<" in table and ">3.37<" in table and ">0.002<" in table and ">0.923<" in table
+    assert table.count('<tr class="wb-run">') == 2 and table.count("<tr") == 3
+    assert "white-space:nowrap" in table and "text-overflow:ellipsis" in table
+    headings = [title for _, title, _ in wbw_fragments.RUN_COLUMNS]
+    assert headings.index("error rate") < 4 and headings.index("lenient") < 5
+    assert table.index(">error rate<") < table.index(">clip<")
+    assert "你好" not in table  # the text is in the Transcript tab, not the one-line rows
+    assert wbw_fragments.runs_table_html([]) == wbw_fragments.NO_RUNS_HTML
+
+
+def test_the_panel_shows_timings_and_rates_rounded(panel, monkeypatch):
+    timings = {"load_s": RAW_NUMBERS[0], "inference_s": RAW_NUMBERS[2], "audio_s": 1.0, "real_time_factor": RAW_NUMBERS[1]}
+    fake_transcribe(monkeypatch, fake_transcript("hello word", timings=timings))
+    panel.transcribe_button.click()
+    assert panel.last_message == "", panel.last_message
+    shown = panel.transcript_html.value + panel.compare_table.value + panel.status.value + panel.signal_status.value
+    for raw in RAW_NUMBERS:
+        assert repr(raw) not in shown and f"{raw:e}" not in shown and f"{raw:f}" not in shown
+    assert "inference 3.37 s" in panel.transcript_html.value and "real-time factor 0.002" in panel.transcript_html.value
+    assert "WER <b>0.500</b>" in panel.transcript_html.value and ">0.500<" in panel.compare_table.value
+    assert panel.status.value == '<span class="wb-status">done in 3.4 s</span>'
+    hover = panel.figures["waveform"].data[0].hovertemplate
+    assert "%{x:.3f}" in hover and "%{y:.3f}" in hover
+
+
+def test_a_failed_run_leaves_no_stale_lines_once_the_resampler_changes(panel, monkeypatch):
+    def broken(*args, **kwargs):
+        raise RuntimeError("engine exploded")
+
+    monkeypatch.setattr(wbw_transcribing, "transcribe", broken)
+    panel.transcribe_button.click()
+    assert "engine exploded" in panel.last_message and "failed" in panel.status.value
+    assert panel.details.layout.display != "none"
+    panel.resampler.value = "linear"
+    assert panel.last_message == "" and panel.message.value == "" and panel.details.layout.display == "none"
+    assert panel.status.value == "" and panel.progress.value == 0 and panel.progress.bar_style == ""
+    assert "figures for linear shown" in panel.signal_status.value
+
+
+@pytest.mark.parametrize("action", ["clip", "channel", "decoder", "transcribe", "clear runs"])
+def test_each_new_action_clears_the_last_message(panel, counting_transcribe, action):
+    panel.path.value = "/nowhere/missing.wav"
+    panel.load_button.click()
+    assert "no such file" in panel.last_message
+    if action == "clip":
+        panel.clip.value = 1
+    elif action == "channel":
+        panel.channel.value = "first"
+    elif action == "decoder":
+        panel.decoder.value = panel.decoder.options[-1]
+    elif action == "transcribe":
+        panel.transcribe_button.click()
+    else:
+        panel.clear_runs()
+    assert panel.last_message == "" and panel.message.value == ""
+
+
+def test_a_finished_run_status_clears_when_the_clip_changes(panel, counting_transcribe):
+    panel.transcribe_button.click()
+    assert "done" in panel.status.value and panel.progress.value == wbw.PROGRESS_DONE
+    panel.clip.value = 1
+    assert panel.status.value == "" and panel.progress.value == 0
+
+
+def test_a_running_transcription_keeps_its_status_while_settings_change(manifest, monkeypatch):
+    def slow(audio, model, engine, *, options, progress=None):
+        time.sleep(SLOW_TRANSCRIPTION_SECONDS)
+        return fake_transcript()
+
+    monkeypatch.setattr(wbw_transcribing, "transcribe", slow)
+    p = wbw.Panel(manifest, background=True)
+    try:
+        assert p.wait(timeout=60)
+        p.transcribe_button.click()
+        p.resampler.value = "linear"
+        assert p.status.value != "" and p.transcribe_button.disabled  # still the running job's line
+        assert p.wait(timeout=60)
+        assert "done" in p.status.value
+        p.resampler.value = "scipy_poly"
+        assert p.status.value == ""
+    finally:
+        p.close()
+
+
+SEGMENTS = (
+    Segment(0.0, RAW_NUMBERS[0], " hello", words=[Word(0.0, 0.5, " hel"), Word(0.5, RAW_NUMBERS[0], "lo")]),
+    Segment(RAW_NUMBERS[0], RAW_NUMBERS[2], " world"),
+    Segment(None, None, " (no times reported)"),
+)
+
+
+@pytest.mark.parametrize("timestamps", ["none", "segment", "word"])
+def test_segment_times_show_when_timestamps_are_on(panel, monkeypatch, timestamps):
+    calls = fake_transcribe(monkeypatch, fake_transcript(segments=SEGMENTS))
+    panel.timestamps.value = timestamps
+    panel.transcribe_button.click()
+    assert calls[-1].timestamps == timestamps
+    shown = panel.transcript_html.value
+    if timestamps == "none":
+        assert "wb-segments" not in shown and "0.00–1.85 s" not in shown
+        return
+    assert "wb-segments" in shown
+    times = re.findall(r'class="wb-time"[^>]*>([^<]*)</td>', shown)
+    assert times == ["0.00–1.85 s", "1.85–3.37 s", "–"]  # the engine gave no times for the last one
+    assert str(RAW_NUMBERS[0]) not in shown
+    assert ('title="0.50–1.85 s"' in shown) == (timestamps == "word")
+
+
+# --------------------------------------------------------------------------
 # Bad input is reported in the panel
 # --------------------------------------------------------------------------
 
@@ -278,10 +509,12 @@ def test_upload_of_audio_adds_the_clip(panel, manifest):
 
 
 def test_missing_path_shows_no_such_file(panel, tmp_path):
+    shown = panel.signal_status.value
     panel.path.value = str(tmp_path / "missing.wav")
     panel.load_button.click()
     assert "no such file" in panel.last_message
     assert not panel.load_button.disabled
+    assert panel.signal_status.value == shown and "decoding" not in shown  # no stale "decoding missing.wav…"
 
 
 def test_cantonese_on_a_model_without_yue_shows_the_reason(panel):

@@ -97,11 +97,11 @@ class Panel(LayoutMixin, JobsMixin, SourcesMixin, SignalMixin, TranscriptionMixi
         entries, note = read_entries(manifest)
         self._connect()
         self._update_compare()
-        if note:
-            self._show_message(note, "info")
         if self.background:
             self._submit(self._transcribe_pool, self._warm_up, action="starting up")
         self.set_sources([ClipSource.from_entry(e) for e in entries])
+        if note:
+            self._show_message(note, "info")
 
     def close(self) -> None:
         """Stop the background threads, delete uploaded copies and close the widget."""

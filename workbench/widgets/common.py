@@ -1,17 +1,23 @@
-"""Small pieces the panel's parts share: a thread-safe cache and figure display helpers."""
+"""Small pieces the panel's parts share: a thread-safe cache, figure display helpers and number formatting."""
 
 from __future__ import annotations
 
 import json
+import math
+import numbers
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass, field
 
 import ipywidgets as widgets
+import numpy as np
 import plotly.graph_objects as go
 import plotly.io as pio
 
-from .constants import PLOTLY_MIMETYPE
+from .constants import PLOTLY_MIMETYPE, RATE_DECIMALS
+
+#: Shown for a number that is missing (no score, no timing).
+MISSING = "–"
 
 
 @dataclass
@@ -63,3 +69,38 @@ def show_bundle(output: widgets.Output, bundle: dict | None) -> None:
 def khz(rate: float) -> str:
     """``rate`` in kHz, for labels: ``16 kHz``."""
     return f"{rate / 1000:g} kHz"
+
+
+def rounded(value, decimals: int = RATE_DECIMALS) -> str:
+    """``value`` as the panel shows it: floats rounded to ``decimals`` places, never in full precision.
+
+    Parameters
+    ----------
+    value : object
+        A number (Python or NumPy), a flag, None or anything else.
+    decimals : int
+        Decimal places kept for a non-integer number.
+
+    Returns
+    -------
+    str
+        ``"–"`` for None, NaN or infinity; ``"yes"``/``"no"`` for a flag;
+        an integer as it is; other values as text.
+
+    Examples
+    --------
+    >>> rounded(1.845238), rounded(2.364972e-03), rounded(3.372520833333333, 2)
+    ('1.845', '0.002', '3.37')
+    >>> rounded(float("nan")), rounded(5), rounded(True), rounded("soxr_hq")
+    ('–', '5', 'yes', 'soxr_hq')
+    """
+    if value is None:
+        return MISSING
+    if isinstance(value, (bool, np.bool_)):
+        return "yes" if value else "no"
+    if isinstance(value, numbers.Integral):
+        return str(int(value))
+    if isinstance(value, numbers.Real):
+        number = float(value)
+        return f"{number:.{decimals}f}" if math.isfinite(number) else MISSING
+    return str(value)

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import plotly.colors
-
 from ..audio import SAMPLE_RATE
 from ..models import EMBEDDED
 
@@ -43,9 +41,14 @@ PLAYER_MAX_SECONDS = 300.0
 
 PLOTLY_MIMETYPE = "application/vnd.plotly.v1+json"
 DESCRIPTION_WIDTH = "90px"
-COLUMN_WIDTH = "32%"
+#: Widths of a row's halves, and of the audio-path controls and the figure beside them.
+HALF_WIDTH = "49%"
+CONTROLS_WIDTH = "36%"
+FIGURE_WIDTH = "63%"
 TABLE_MAX_HEIGHT = "320px"
-PALETTE = plotly.colors.qualitative.Plotly
+#: Decimals shown for error rates (and real-time factors), and for seconds.
+RATE_DECIMALS = 3
+SECONDS_DECIMALS = 2
 MESSAGE_STYLES = {
     "error": ("#fdecea", "#b3261e"),
     "warning": ("#fff4e5", "#8a5300"),

@@ -23,7 +23,8 @@ class JobsMixin:
     """Run the panel's work in background threads (or inline), and report what goes wrong.
 
     Needs the widgets ``message``, ``details`` and ``_details_text`` of
-    :class:`~workbench.widgets.layout.LayoutMixin`.
+    :class:`~workbench.widgets.layout.LayoutMixin`, and ``_clear_finished_status``
+    of :class:`~workbench.widgets.transcribing.TranscriptionMixin`.
     """
 
     def _init_jobs(self, background: bool) -> None:
@@ -120,6 +121,11 @@ class JobsMixin:
         else:
             self._details_text.value = ""
             self.details.layout.display = "none"
+
+    def _start_action(self) -> None:
+        """Clear what earlier actions left behind (their message, a finished transcription's status) as a new one starts."""
+        self.clear_message()
+        self._clear_finished_status()
 
     def clear_message(self) -> None:
         """Remove the message (and its details) from the panel."""

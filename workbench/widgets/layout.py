@@ -13,8 +13,10 @@ from .common import khz
 from .constants import (
     AUTO_DECODER,
     CHANNEL_CHOICES,
-    COLUMN_WIDTH,
+    CONTROLS_WIDTH,
     DESCRIPTION_WIDTH,
+    FIGURE_WIDTH,
+    HALF_WIDTH,
     LANGUAGE_CHOICES,
     MAX_BATCH_SIZE,
     MAX_BEAM_SIZE,
@@ -52,7 +54,7 @@ class LayoutMixin:
             description="Reference",
             placeholder="what was said, for scoring",
             style=style,
-            layout=widgets.Layout(width="95%", height="64px"),
+            layout=widgets.Layout(width="95%", height="96px"),
         )
 
         status = _decoder_status()
@@ -76,7 +78,7 @@ class LayoutMixin:
             layout=wide,
         )
         self.resampler_note = widgets.HTML()
-        self.signal_status = widgets.Label("")
+        self.signal_status = widgets.HTML("")
 
         self.model = widgets.Combobox(
             description="Model",
@@ -87,10 +89,14 @@ class LayoutMixin:
             style=style,
             layout=wide,
         )
-        self.engine = widgets.ToggleButtons(description="Engine", options=ENGINES, value=engine, style={**style, "button_width": "110px"})
+        self.engine = widgets.ToggleButtons(description="Engine", options=ENGINES, value=engine, style={**style, "button_width": "auto"})
         self.language = widgets.Dropdown(description="Language", options=LANGUAGE_CHOICES, value="auto", style=style, layout=wide)
         self.language_fallback = widgets.Checkbox(
-            description="use zh when the model has no Cantonese token", value=defaults.language_fallback, indent=False
+            description="use zh when the model has no Cantonese token",
+            value=defaults.language_fallback,
+            indent=False,
+            style={"description_width": "initial"},
+            layout=widgets.Layout(width="auto"),
         )
         self.beam_size = widgets.BoundedIntText(
             description="Beam size", min=1, max=MAX_BEAM_SIZE, value=defaults.beam_size, style=style, layout=widgets.Layout(width="170px")
@@ -110,7 +116,7 @@ class LayoutMixin:
 
         self.transcribe_button = widgets.Button(description="Transcribe", icon="play", button_style="primary")
         self.progress = widgets.IntProgress(value=0, min=0, max=PROGRESS_DONE, layout=widgets.Layout(width="240px"))
-        self.status = widgets.Label("")
+        self.status = widgets.HTML("")
 
         self.message = widgets.HTML()
         self._details_text = widgets.HTML()
@@ -129,41 +135,55 @@ class LayoutMixin:
             description="Clear runs", icon="trash", tooltip="Empty the table of runs (cached results are kept)"
         )
 
-        def column(title, *children):
-            return widgets.VBox([widgets.HTML(f"<b>{title}</b>"), *children], layout=widgets.Layout(width=COLUMN_WIDTH))
+        def section(title, *children, width="100%"):
+            return widgets.VBox([widgets.HTML(f"<b>{title}</b>"), *children], layout=widgets.Layout(width=width))
 
-        controls = widgets.HBox(
+        def row(*children):
+            return widgets.HBox(list(children), layout=widgets.Layout(width="100%", justify_content="space-between"))
+
+        players = widgets.VBox(
             [
-                column("Clip", self.clip, widgets.HBox([self.path, self.load_button]), self.upload, self.reference),
-                column("Audio path", self.decoder, self.channel, self.resampler, self.resampler_note, self.signal_status),
-                column(
-                    "Model",
-                    self.model,
-                    self.engine,
-                    self.language,
-                    self.language_fallback,
-                    widgets.HBox([self.beam_size, self.batch_size]),
-                    self.timestamps,
-                    self.initial_prompt,
-                ),
+                widgets.HTML("original (as decoded)"),
+                self.original_audio,
+                widgets.HTML(f"resampled to {khz(TARGET_RATE)}"),
+                self.resampled_audio,
             ]
         )
-        players = widgets.HBox(
-            [
-                widgets.VBox([widgets.HTML("original (as decoded)"), self.original_audio]),
-                widgets.VBox([widgets.HTML(f"resampled to {khz(TARGET_RATE)}"), self.resampled_audio]),
-            ]
-        )
+        # The figure that changes with the resampler sits beside the controls that change it, outside the tabs,
+        # so it is in view whichever tab is open.
+        self.spectrogram_output.layout = widgets.Layout(width=FIGURE_WIDTH)
         self.tabs = widgets.Tab(
             children=[
-                widgets.VBox([self.clip_info, players, self.waveform_output, self.spectrogram_output]),
+                widgets.VBox([self.clip_info, self.waveform_output]),
                 widgets.VBox([self.transcript_html]),
                 widgets.VBox([self.clear_runs_button, self.compare_table, self.compare_output]),
             ],
             titles=("Signal", "Transcript", "Compare runs"),
         )
         self.children = [
-            controls,
+            row(
+                section("Clip", self.clip, widgets.HBox([self.path, self.load_button]), self.upload, width=HALF_WIDTH),
+                section("&nbsp;", self.reference, width=HALF_WIDTH),
+            ),
+            row(
+                section(
+                    "Audio path",
+                    self.decoder,
+                    self.channel,
+                    self.resampler,
+                    self.resampler_note,
+                    self.signal_status,
+                    players,
+                    width=CONTROLS_WIDTH,
+                ),
+                self.spectrogram_output,
+            ),
+            row(
+                section("Model", self.model, self.engine, self.language, self.language_fallback, width=HALF_WIDTH),
+                section(
+                    "Decoding", widgets.HBox([self.beam_size, self.batch_size]), self.timestamps, self.initial_prompt, width=HALF_WIDTH
+                ),
+            ),
             widgets.HBox([self.transcribe_button, self.progress, self.status]),
             self.message,
             self.details,
@@ -174,7 +194,7 @@ class LayoutMixin:
     def _connect(self) -> None:
         self.clip.observe(self._guard(self._on_clip_change, "switching clips"), names="value")
         for control in (self.decoder, self.channel):
-            control.observe(self._guard(lambda change: self._refresh_signal(), "preparing the figures"), names="value")
+            control.observe(self._guard(self._on_signal_setting_change, "preparing the figures"), names="value")
         self.resampler.observe(self._guard(self._on_resampler_change, "preparing the figures"), names="value")
         self.load_button.on_click(self._guard(lambda button: self.load_path(self.path.value), "loading the file"))
         self.upload.observe(self._guard(self._on_upload, "reading the upload"), names="value")

@@ -8,10 +8,8 @@ from typing import TYPE_CHECKING
 import plotly.graph_objects as go
 
 from .. import figures
-from ..resampling import RESAMPLERS
 from .common import figure_bundle, show_bundle
-from .constants import PALETTE
-from .fragments import NO_RUNS_HTML, runs_table_html
+from .fragments import runs_table_html
 
 if TYPE_CHECKING:
     from ..scoring import Score
@@ -20,21 +18,23 @@ if TYPE_CHECKING:
 
 
 def runs_figure(runs: list[dict]) -> go.Figure:
-    """Strict error rate of each run as a bar coloured by resampler, lenient rate as a marker."""
-    order = list(RESAMPLERS)
+    """Strict error rate of each run as a bar coloured by resampler, lenient rate as a marker.
+
+    Each resampler has its own colour, fixed by its name
+    (:func:`workbench.figures.resampler_colour`), whatever the order of the runs.
+    """
     traces = []
     groups: dict[str, list[dict]] = {}
     for row in runs:
         groups.setdefault(row["resampler"], []).append(row)
     hover = "run %{x}<br>%{customdata}<br>strict %{y:.3f}<extra>%{fullData.name}</extra>"
     for name, rows in groups.items():
-        colour = PALETTE[(order.index(name) if name in order else len(order)) % len(PALETTE)]
         traces.append(
             go.Bar(
                 x=[f"#{r['run']}" for r in rows],
                 y=[None if math.isnan(r["error rate"]) else r["error rate"] for r in rows],
                 name=name,
-                marker={"color": colour},
+                marker={"color": figures.resampler_colour(name)},
                 customdata=[f"{r['clip']}<br>{r['model']} · {r['engine']} · {r['language']} · beam {r['beam']}" for r in rows],
                 hovertemplate=hover,
             )
@@ -104,15 +104,11 @@ class RunsMixin:
 
     def clear_runs(self) -> None:
         """Empty the table and chart of runs; cached transcripts stay cached."""
+        self._start_action()
         self.runs.clear()
         self._update_compare()
 
     def _update_compare(self) -> None:
-        if self.runs:
-            frame = self.runs_frame().drop(columns=["text"])
-            table = frame.to_html(index=False, border=0, na_rep="–", float_format=lambda v: f"{v:.3f}", classes="wb-runs")
-            self.compare_table.value = runs_table_html(table)
-        else:
-            self.compare_table.value = NO_RUNS_HTML
+        self.compare_table.value = runs_table_html(self.runs)
         self.compare_figure = runs_figure(self.runs)
         show_bundle(self.compare_output, figure_bundle(self.compare_figure) if self.runs else None)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import io
 import threading
 import time
@@ -18,8 +19,11 @@ from ..resampling import RESAMPLERS
 from ..spectra import Spectrogram, downsample_for_display, stft_spectrogram
 from .common import LRU, figure_bundle, khz, show_bundle
 from .constants import MAX_CACHED_CLIPS, MAX_CACHED_VIEWS, PLAYER_MAX_SECONDS, PLAYER_SUBTYPE, TARGET_RATE
-from .fragments import clip_info_html, note_html, resampler_note_html
+from .fragments import clip_info_html, note_html, resampler_note_html, status_html
 from .sources import ClipSource
+
+#: Hover text of the waveform: time and amplitude rounded, like every number the panel shows.
+WAVEFORM_HOVER = "%{x:.3f} s<br>%{y:.3f}<extra>%{fullData.name}</extra>"
 
 
 @dataclass
@@ -78,9 +82,13 @@ class SignalMixin:
             return None
         return (source.key, self.decoder.value, self.channel.value, self.resampler.value)
 
+    def _on_signal_setting_change(self, change) -> None:
+        self._start_action()
+        self._refresh_signal()
+
     def _on_resampler_change(self, change) -> None:
         self._describe_resampler()
-        self._refresh_signal()
+        self._on_signal_setting_change(change)
 
     def _describe_resampler(self) -> None:
         r = RESAMPLERS[self.resampler.value]
@@ -100,7 +108,7 @@ class SignalMixin:
         if key in self._inflight:
             return
         self._inflight.add(key)
-        self.signal_status.value = f"preparing figures for {key[3]}…"
+        self.signal_status.value = status_html(f"preparing figures for {key[3]}…")
         self._submit(self._signal_pool, self._signal_job, key, action="preparing the figures", on_error=lambda: self._signal_failed(key))
 
     def _signal_job(self, key: tuple) -> None:
@@ -137,6 +145,7 @@ class SignalMixin:
             before = downsample_for_display(stft_spectrogram(clip.samples, clip.sample_rate))
             title = f"Waveform: {source.label} ({khz(clip.sample_rate)}, {clip.info.channel_mode}, {clip.duration:.2f} s)"
             waveform = figures.waveform_figure(clip, title=title)
+            waveform.update_traces(hovertemplate=WAVEFORM_HOVER)
             return _Base(clip, before, waveform, figure_bundle(waveform), _wav_bytes(clip))
 
         return self._cached(self._bases, (source.key, decoder, channel), compute)
@@ -152,7 +161,8 @@ class SignalMixin:
             base = self._base(source, decoder, channel)
             clip = self._resampled_clip(source, decoder, channel, resampler)
             after = stft_spectrogram(clip.samples, clip.sample_rate)
-            title = f"{source.label}: {khz(base.clip.sample_rate)} to {khz(TARGET_RATE)} with {resampler}"
+            # Two short lines, so the title fits the figure beside the controls.
+            title = f"{khz(base.clip.sample_rate)} to {khz(TARGET_RATE)} with {resampler}<br><sup>{html.escape(source.label)}</sup>"
             fig = figures.before_after_figure(base.before, after, labels=("original", resampler), title=title)
             return _View(clip, fig, figure_bundle(fig), _wav_bytes(clip))
 
@@ -173,7 +183,7 @@ class SignalMixin:
         started = self._requested_at.pop(key, None)
         self.last_render_seconds = None if started is None else time.perf_counter() - started
         took = "" if self.last_render_seconds is None else f" in {self.last_render_seconds:.3f} s"
-        self.signal_status.value = f"figures for {key[3]} shown{took}"
+        self.signal_status.value = status_html(f"figures for {key[3]} shown{took}")
 
     def _clear_signal(self, note: str) -> None:
         show_bundle(self.waveform_output, None)

@@ -11,6 +11,7 @@ from pathlib import Path
 from ..datasets import ManifestEntry, bundled, read_manifest
 from ..errors import WorkbenchError, first_line
 from .constants import SYNTHETIC_MARK
+from .fragments import status_html
 
 
 @dataclass(frozen=True)
@@ -79,6 +80,8 @@ class SourcesMixin:
         self._uploads = tempfile.TemporaryDirectory(prefix="workbench-uploads-")
         self._replacing_clip_options = False
         self.sources: list[ClipSource] = []
+        self._loading_line = ""
+        self._line_before_loading = ""
 
     def set_sources(self, sources, select: int = 0) -> None:
         """Replace the clip list with ``sources`` (ClipSource objects) and show number ``select``."""
@@ -103,7 +106,7 @@ class SourcesMixin:
         Problems (missing file, not audio, unsupported codec...) are shown
         in the panel; the clip list is left as it was.
         """
-        self.clear_message()
+        self._start_action()
         text = str(path).strip().strip('"').strip("'")
         if not text:
             raise WorkbenchError("Type the path of an audio file first.")
@@ -118,7 +121,7 @@ class SourcesMixin:
         is deleted when the panel closes; an unreadable upload is reported in
         the panel.
         """
-        self.clear_message()
+        self._start_action()
         content = bytes(content)
         digest = hashlib.sha256(content).hexdigest()[:16]
         folder = Path(self._uploads.name) / digest
@@ -142,19 +145,24 @@ class SourcesMixin:
         self._submit(self._signal_pool, self._load_job, source, action=f"loading {source.path.name}", on_error=self._load_finished)
 
     def _load_job(self, source: ClipSource) -> None:
-        self.signal_status.value = f"decoding {source.path.name}…"
+        self._line_before_loading = self.signal_status.value
+        self._loading_line = status_html(f"decoding {source.path.name}…")
+        self.signal_status.value = self._loading_line
         self._base(source, self.decoder.value, self.channel.value)
         self.set_sources([*self.sources, source], select=len(self.sources))
         self._load_finished()
 
     def _load_finished(self) -> None:
+        """Enable the Load button again; a "decoding…" line nothing has replaced goes back to what it said before."""
         self.load_button.disabled = False
-        if self._shown_key is None or self._shown_key != self._signal_key():
-            self.signal_status.value = ""
+        if self._loading_line and self.signal_status.value == self._loading_line:
+            self.signal_status.value = self._line_before_loading
+        self._loading_line = ""
 
     def _on_clip_change(self, change) -> None:
         if self._replacing_clip_options:
             return
+        self._start_action()
         source = self.source
         self.reference.value = source.reference if source else ""
         self._refresh_signal()

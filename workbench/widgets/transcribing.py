@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numbers
 import warnings
 from dataclasses import dataclass
 
@@ -11,7 +12,7 @@ from ..models import EMBEDDED
 from ..options import TranscriptionOptions
 from ..scoring import Score, score
 from ..transcription import Transcript, TranscriptionWarning, transcribe
-from .common import LRU
+from .common import LRU, rounded
 from .constants import (
     MAX_CACHED_TRANSCRIPTS,
     PROGRESS_AUDIO_READY,
@@ -21,7 +22,7 @@ from .constants import (
     TAB_SIGNAL,
     TAB_TRANSCRIPT,
 )
-from .fragments import transcript_html
+from .fragments import status_html, transcript_html
 from .sources import ClipSource
 
 
@@ -51,6 +52,7 @@ class TranscriptionMixin:
         self._transcripts = LRU(MAX_CACHED_TRANSCRIPTS)
         self.transcript: Transcript | None = None
         self.score: Score | None = None
+        self._pending_transcriptions = 0
 
     def _warm_up(self) -> None:
         """Import what the first transcription request needs, off the kernel's thread."""
@@ -89,7 +91,7 @@ class TranscriptionMixin:
         otherwise the transcription runs in the background with progress
         shown, and its row is added to the table of runs.
         """
-        self.clear_message()
+        self._start_action()
         request = self._request()
         cached = self._transcripts.get(request.key)
         if cached is not None:
@@ -98,15 +100,21 @@ class TranscriptionMixin:
             self._set_progress(PROGRESS_DONE, "shown from the cache (same clip and settings as an earlier run)", "success")
             return
         self.transcribe_button.disabled = True
+        self._pending_transcriptions += 1
         self._set_progress(0, "queued", "info")
         self._submit(self._transcribe_pool, self._transcribe_job, request, action="transcribing", on_error=self._transcription_failed)
+
+    def _clear_finished_status(self) -> None:
+        """Empty the progress bar and status line of a transcription that has finished (or failed); a running one keeps them."""
+        if self._pending_transcriptions == 0:
+            self._set_progress(0, "", "")
 
     def _set_progress(self, value: float, status: str | None = None, style: str | None = None) -> None:
         self.progress.value = int(max(0, min(PROGRESS_DONE, value)))
         if style is not None:
             self.progress.bar_style = style
         if status is not None:
-            self.status.value = status
+            self.status.value = status_html(status)
 
     def _transcribe_job(self, request: Request) -> None:
         self._set_progress(PROGRESS_START, f"decoding and resampling with {request.resampler}…", "info")
@@ -129,13 +137,15 @@ class TranscriptionMixin:
         self._record_run(request, transcript, sc)
         self._show_transcript(request, transcript, sc, note)
         inference = transcript.timings.get("inference_s")
-        took = f" in {inference:.1f} s" if isinstance(inference, (int, float)) else ""
+        took = f" in {rounded(inference, 1)} s" if isinstance(inference, numbers.Real) else ""
         self._set_progress(PROGRESS_DONE, f"done{took}", "success")
+        self._pending_transcriptions = max(0, self._pending_transcriptions - 1)
         self.transcribe_button.disabled = False
 
     def _transcription_failed(self) -> None:
-        self.transcribe_button.disabled = False
         self._set_progress(PROGRESS_DONE, "failed (see the message above)", "danger")
+        self._pending_transcriptions = max(0, self._pending_transcriptions - 1)
+        self.transcribe_button.disabled = False
 
     def _score(self, request: Request, transcript: Transcript) -> tuple[Score | None, str]:
         if not request.reference:
