@@ -12,6 +12,13 @@ the evidence it rests on.
   slower or faster than it was recorded)?
 * :func:`check_clip` -- all of them on a :class:`~workbench.audio.Clip`,
   with the causes found named from :data:`CAUSES`.
+* :class:`BlockMeter` -- levels, peak and samples that are not numbers,
+  measured a block at a time: how :func:`~workbench.audio.load_audio`
+  measures a file, long ones without holding them whole.
+
+Samples that are not numbers (NaN, infinity) are refused with
+:class:`~workbench.errors.AudioCheckError`: every figure measured from
+them would be NaN and every verdict meaningless.
 
 The report dataclasses they return are defined in
 :mod:`workbench.audiocheck_reports` and importable from here too.
@@ -124,6 +131,14 @@ def _as_channels(samples) -> np.ndarray:
         return arr.astype(np.float64) / -float(info.min)
     if arr.dtype.kind != "f":
         raise AudioCheckError(f"samples must be numbers; got dtype {arr.dtype}")
+    if not math.isfinite(float(np.sum(arr, dtype=np.float64))):  # one pass, no temporary array; NaN and inf survive a sum
+        bad = int(np.count_nonzero(~np.isfinite(arr)))
+        if bad:
+            frame = int(np.flatnonzero((~np.isfinite(arr)).any(axis=0))[0])
+            raise AudioCheckError(
+                f"{bad} samples are not numbers (NaN or infinite), the first at frame {frame}; nothing measured from them "
+                "would mean anything. Load the file with non_finite='zero' to replace them with silence, or re-export it."
+            )
     return arr
 
 
@@ -256,6 +271,96 @@ def _pearson(m: float, sa: float, sb: float, saa: float, sbb: float, sab: float)
         return None
     r = (sab - sa * sb / m) / math.sqrt(va * vb)
     return float(min(1.0, max(-1.0, r)))
+
+
+class BlockMeter:
+    """Levels, peak and samples that are not numbers (NaN, infinity), measured a block at a time.
+
+    Feed :meth:`add` consecutive ``(channels, n)`` float blocks; the
+    figures cover everything added so far, so a file of any length is
+    measured in the memory of one block.
+
+    Parameters
+    ----------
+    channels : int
+    replace_non_finite : bool
+        Zero NaN and infinite samples (in the block itself when it is
+        writable) and measure the rest; otherwise they are only counted,
+        and nothing after the first is measured (the caller refuses the file).
+
+    Examples
+    --------
+    >>> meter = BlockMeter(2, replace_non_finite=True)
+    >>> block, mix = meter.add(np.array([[0.5, np.nan], [-0.5, 0.25]], dtype=np.float32))
+    >>> meter.non_finite, meter.first_non_finite, meter.peak, block[0, 1]
+    (1, (1, 0), 0.5, np.float32(0.0))
+    """
+
+    def __init__(self, channels: int, replace_non_finite: bool = False):
+        self.channels = channels
+        self.replace = replace_non_finite
+        self.frames = 0
+        self.sumsq = np.zeros(channels)
+        self.mix_sumsq = 0.0
+        self.peak = 0.0
+        self.over = 0
+        self.non_finite = 0
+        self.first_non_finite: tuple[int, int] | None = None  # (frame, channel)
+
+    def add(self, block: np.ndarray, mix: bool = True) -> tuple[np.ndarray, np.ndarray | None]:
+        """Measure ``block``; return it (NaN and infinities zeroed when replacing) and, with ``mix``, its mean over channels."""
+        sumsq = self._sumsq(block)
+        if not np.isfinite(sumsq).all():  # a finite sum of squares means every sample is finite
+            block, sumsq = self._non_finite(block, sumsq)
+        n = block.shape[1]
+        if (self.non_finite and not self.replace) or n == 0:
+            self.frames += n
+            return block, None
+        peak = max(float(block.max()), -float(block.min()))
+        if peak > 1.0:
+            self.over += int(np.count_nonzero(np.abs(block) > 1.0))
+        self.peak = max(self.peak, peak)
+        self.sumsq += sumsq
+        self.frames += n
+        mixed = None
+        if mix and self.channels > 1:
+            mixed = np.full(self.channels, 1.0 / self.channels, dtype=np.float32) @ block
+            self.mix_sumsq += float(np.dot(mixed, mixed))
+        return block, mixed
+
+    @staticmethod
+    def _sumsq(block: np.ndarray) -> np.ndarray:
+        return np.array([np.dot(c, c) for c in block], dtype=np.float64)
+
+    def _non_finite(self, block: np.ndarray, sumsq: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        bad = ~np.isfinite(block)
+        count = int(np.count_nonzero(bad))
+        if not count:  # finite samples so large that their squares overflow
+            return block, sumsq
+        if self.first_non_finite is None:
+            frame = int(np.flatnonzero(bad.any(axis=0))[0])
+            self.first_non_finite = (self.frames + frame, int(np.flatnonzero(bad[:, frame])[0]))
+        self.non_finite += count
+        if not self.replace:
+            return block, sumsq
+        if not block.flags.writeable:
+            block = block.copy()
+        block[bad] = 0.0
+        return block, self._sumsq(block)
+
+    def levels(self) -> list[float]:
+        """RMS level of each channel, dBFS (``-inf`` for digital silence)."""
+        return [10.0 * math.log10(v / self.frames) if self.frames and v > 0 else -math.inf for v in self.sumsq]
+
+    def mix_db(self) -> float | None:
+        """RMS level of the mean over channels, dBFS; ``None`` for one channel."""
+        if self.channels < 2 or not self.frames:
+            return None
+        return 10.0 * math.log10(self.mix_sumsq / self.frames) if self.mix_sumsq > 0 else -math.inf
+
+    def peak_dbfs(self) -> float:
+        """Highest sample magnitude, dBFS."""
+        return 20.0 * math.log10(self.peak) if self.peak > 0 else -math.inf
 
 
 # --------------------------------------------------------------------------

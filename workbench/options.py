@@ -13,6 +13,24 @@ from .resampling import DEFAULT_RESAMPLER
 TRANSFORMERS = "transformers"
 FASTER_WHISPER = "faster-whisper"
 ENGINES = (TRANSFORMERS, FASTER_WHISPER)
+
+
+@functools.cache
+def default_engine() -> str:
+    """The engine used when none is named: faster-whisper where its backend is installed, else transformers.
+
+    faster-whisper (CTranslate2) is the faster of the two on every device
+    measured here, and it loads without torch; transformers, the pipeline
+    most tutorials use, stays one argument away (``engine="transformers"``).
+
+    >>> default_engine() in ENGINES
+    True
+    """
+    from importlib.util import find_spec
+
+    return FASTER_WHISPER if find_spec("faster_whisper") and find_spec("ctranslate2") else TRANSFORMERS
+
+
 TASKS = ("transcribe", "translate")
 TIMESTAMPS = ("none", "segment", "word")
 DTYPES = ("auto", "float32", "float16", "bfloat16")

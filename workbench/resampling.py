@@ -7,6 +7,11 @@ they let fold back ("alias") into the speech band. :data:`RESAMPLERS` holds
 well-kept library implementations side by side with deliberately bad ones
 kept for teaching.
 
+Rates are checked in one place, :func:`check_sample_rate`, with the same
+bounds for what the workbench reads and what it writes. soxr's resamplers
+also work block by block (:func:`stream_resampler`, :class:`ResampledBlocks`),
+which is how a long file reaches 16 kHz without being held in memory whole.
+
 Examples
 --------
 >>> import numpy as np
@@ -21,6 +26,7 @@ from __future__ import annotations
 import functools
 import importlib.util
 import math
+import numbers
 import subprocess
 import time
 from dataclasses import asdict, dataclass
@@ -29,7 +35,7 @@ from typing import Callable
 import numpy as np
 
 from .constants import SAMPLE_RATE
-from .errors import ResampleError, install_hint
+from .errors import ResampleError, SampleRateError, install_hint
 from .ffmpeg import ffmpeg_binary
 from .signals import band_limited_noise, log_sweep, tone
 
@@ -38,10 +44,74 @@ DEFAULT_RESAMPLER = "soxr_hq"
 #: Rates the lab is tested on (Hz).
 COMMON_RATES = (8_000, 11_025, 16_000, 22_050, 32_000, 44_100, 48_000, 96_000, 192_000)
 
+#: Sample rates outside this range are refused everywhere: in a file's header, as
+#: ``assume_sample_rate``, as a resampler's input or output (see :func:`check_sample_rate`).
+MIN_SAMPLE_RATE = 1_000
+MAX_SAMPLE_RATE = 768_000
+
 # librosa's "kaiser_best" filter, as recommended in torchaudio's resampling tutorial.
 KAISER_BEST_WIDTH = 64
 KAISER_BEST_ROLLOFF = 0.9475937167399596
 KAISER_BEST_BETA = 14.769656459379492
+
+
+def check_sample_rate(
+    rate, name: str = "sample_rate", *, error=SampleRateError, subject: str | None = None, advice: str = "", **details
+) -> int:
+    """The one check of a sample rate, wherever it comes from: an integer from :data:`MIN_SAMPLE_RATE` to :data:`MAX_SAMPLE_RATE` Hz.
+
+    A file's header, ``assume_sample_rate``, ``target_rate``, a resampler's
+    input and output, the command line's ``--rate``: all are held to the
+    same bounds, so the workbench never writes a file it would refuse to read.
+
+    Parameters
+    ----------
+    rate : int
+    name : str
+        How the caller names the value in messages (``"--rate"``, ``"target_sr"``).
+    error : type
+        The exception to raise (a :class:`~workbench.errors.WorkbenchError` subclass).
+    subject : str, optional
+        The start of the out-of-range message, instead of ``"<name>: a sample rate of"``.
+    advice : str
+        Appended to the message: what to do.
+    **details
+        Passed to ``error`` (``path=``, ``attempts=``).
+
+    Returns
+    -------
+    int
+
+    Examples
+    --------
+    >>> check_sample_rate(16_000)
+    16000
+    >>> check_sample_rate(0, "assume_sample_rate")
+    Traceback (most recent call last):
+    ...
+    workbench.errors.SampleRateError: assume_sample_rate must be a positive integer number of Hz; got 0
+    >>> check_sample_rate(100_000_000, "--rate")
+    Traceback (most recent call last):
+    ...
+    workbench.errors.SampleRateError: --rate: a sample rate of 100 MHz, outside 1 kHz–768 kHz; choose a rate in that range
+    """
+    if isinstance(rate, bool) or not isinstance(rate, numbers.Integral) or rate <= 0:
+        raise error(f"{name} must be a positive integer number of Hz; got {rate!r}{advice}", **details)
+    rate = int(rate)
+    if not MIN_SAMPLE_RATE <= rate <= MAX_SAMPLE_RATE:
+        lead = subject or f"{name}: a sample rate of"
+        bounds = f"{fmt_rate(MIN_SAMPLE_RATE)}–{fmt_rate(MAX_SAMPLE_RATE)}"
+        raise error(f"{lead} {fmt_rate(rate)}, outside {bounds}{advice or '; choose a rate in that range'}", **details)
+    return rate
+
+
+def fmt_rate(rate: int) -> str:
+    """A rate in words: ``"16 kHz"``, ``"44.1 kHz"``, ``"100 MHz"``, ``"8 Hz"``."""
+    if rate >= 1_000_000:
+        return f"{rate / 1e6:g} MHz"
+    if rate >= 1000:
+        return f"{rate / 1e3:g} kHz"
+    return f"{rate} Hz"
 
 
 @dataclass(frozen=True)
@@ -63,6 +133,10 @@ class Resampler:
     packages : tuple of str
         Python packages it imports; it is unavailable where one is not
         installed (checked without importing them).
+    stream : callable, optional
+        ``stream(orig, target, channels)`` makes a block-by-block resampler
+        whose output equals :attr:`func`'s on the whole signal; ``None`` for
+        methods that need the whole signal at once.
     """
 
     name: str
@@ -72,6 +146,12 @@ class Resampler:
     func: Callable[[np.ndarray, int, int], np.ndarray]
     requires: Callable[[], tuple[bool, str]] = lambda: (True, "")
     packages: tuple[str, ...] = ()
+    stream: Callable[[int, int, int], object] | None = None
+
+    @property
+    def streams(self) -> bool:
+        """Whether this method can resample a signal block by block (see :func:`stream_resampler`)."""
+        return self.stream is not None
 
     def missing_packages(self) -> list[str]:
         """Those of :attr:`packages` not installed here."""
@@ -98,6 +178,15 @@ def _soxr(quality: str):
         return soxr.resample(x.T, orig, target, quality=quality).T
 
     return run
+
+
+def _soxr_stream(quality: str):
+    def make(orig, target, channels):
+        import soxr
+
+        return soxr.ResampleStream(orig, target, channels, dtype="float32", quality=quality)
+
+    return make
 
 
 def _torchaudio(**kwargs):
@@ -207,7 +296,13 @@ RESAMPLERS: dict[str, Resampler] = {
     r.name: r
     for r in [
         Resampler(
-            "soxr_hq", "soxr 'HQ': fast, alias-free to ~-140 dB; the workbench default", "quality", "soxr", _soxr("HQ"), packages=("soxr",)
+            "soxr_hq",
+            "soxr 'HQ': fast, alias-free to ~-140 dB; the workbench default",
+            "quality",
+            "soxr",
+            _soxr("HQ"),
+            packages=("soxr",),
+            stream=_soxr_stream("HQ"),
         ),
         Resampler(
             "soxr_vhq",
@@ -216,6 +311,7 @@ RESAMPLERS: dict[str, Resampler] = {
             "soxr",
             _soxr("VHQ"),
             packages=("soxr",),
+            stream=_soxr_stream("VHQ"),
         ),
         Resampler(
             "torchaudio_default",
@@ -305,6 +401,117 @@ RESAMPLERS: dict[str, Resampler] = {
 }
 
 
+def check_resampler(method: str) -> Resampler:
+    """The :class:`Resampler` called ``method``, if it exists and can run here.
+
+    Raises
+    ------
+    ResampleError
+        An unknown name (the message lists the known ones) or a method this
+        machine cannot run (the message says what is missing).
+    """
+    if method not in RESAMPLERS:
+        raise ResampleError(f"unknown resampler {method!r}; choose one of: {', '.join(RESAMPLERS)}")
+    r = RESAMPLERS[method]
+    ok, why = r.available()
+    if not ok:
+        raise ResampleError(f"resampler {method!r} is not available here: {why}")
+    return r
+
+
+class StreamResampler:
+    """A resampler fed block by block; what comes out equals resampling the whole signal at once.
+
+    Made by :func:`stream_resampler`. Blocks are float32 ``(channels, n)``;
+    :meth:`push` returns what is ready, :meth:`finish` the rest.
+    """
+
+    def __init__(self, engine, channels: int):
+        self._engine = engine
+        self.channels = channels
+
+    def push(self, block: np.ndarray) -> np.ndarray:
+        """Resample the next ``(channels, n)`` block; returns ``(channels, m)`` (``m`` may be 0)."""
+        x = np.ascontiguousarray(np.asarray(block, dtype=np.float32).T)
+        return self._engine.resample_chunk(x, last=False).T
+
+    def finish(self) -> np.ndarray:
+        """The output still held back by the filter, once the input has ended."""
+        return self._engine.resample_chunk(np.zeros((0, self.channels), dtype=np.float32), last=True).T
+
+
+def stream_resampler(method: str, orig_sr: int, target_sr: int, channels: int) -> StreamResampler:
+    """A :class:`StreamResampler` for ``method`` from ``orig_sr`` to ``target_sr``.
+
+    Raises
+    ------
+    ResampleError
+        The method is unknown, unavailable, or cannot stream (only soxr's
+        can: see :attr:`Resampler.streams`), or a rate is out of range.
+
+    Examples
+    --------
+    >>> x = np.random.default_rng(0).standard_normal((1, 48_000)).astype(np.float32)
+    >>> rs = stream_resampler("soxr_hq", 48_000, 16_000, 1)
+    >>> y = np.concatenate([rs.push(x[:, :20_000]), rs.push(x[:, 20_000:]), rs.finish()], axis=1)
+    >>> bool(np.array_equal(y, resample(x, 48_000, 16_000, "soxr_hq")))
+    True
+    """
+    r = check_resampler(method)
+    if not r.streams:
+        streaming = ", ".join(n for n, m in RESAMPLERS.items() if m.streams)
+        raise ResampleError(f"resampler {method!r} needs the whole signal at once; those that stream: {streaming}")
+    orig = check_sample_rate(orig_sr, "orig_sr", error=ResampleError)
+    target = check_sample_rate(target_sr, "target_sr", error=ResampleError)
+    return StreamResampler(r.stream(orig, target, int(channels)), int(channels))
+
+
+class ResampledBlocks:
+    """Blocks of samples gathered into one array, resampled on the way when the rates differ.
+
+    The array is allocated once from the expected length (``expected_frames``
+    at ``orig_sr``, e.g. a file header's), so a long signal is never held
+    twice; frames beyond it are kept too.
+
+    Parameters
+    ----------
+    channels : int
+    orig_sr, target_sr : int
+        The blocks' rate and the result's.
+    method : str, optional
+        A resampler that streams, needed when the rates differ.
+    expected_frames : int, optional
+    """
+
+    def __init__(self, channels: int, orig_sr: int, target_sr: int, method: str | None = None, expected_frames: int | None = None):
+        self.resampler = stream_resampler(method, orig_sr, target_sr, channels) if target_sr != orig_sr else None
+        self.rate = int(target_sr)
+        expected = math.ceil(expected_frames * target_sr / orig_sr) + 64 if expected_frames else 0
+        self._buf = np.empty((channels, expected if expected <= 86_400 * target_sr else 0), dtype=np.float32)
+        self._n = 0
+        self._extra: list[np.ndarray] = []
+
+    def add(self, block: np.ndarray) -> None:
+        """Add the next ``(channels, n)`` block."""
+        self._store(self.resampler.push(block) if self.resampler is not None else block)
+
+    def _store(self, x: np.ndarray) -> None:
+        m = min(self._buf.shape[1] - self._n, x.shape[1])
+        self._buf[:, self._n : self._n + m] = x[:, :m]
+        self._n += m
+        if m < x.shape[1]:  # more than expected
+            self._extra.append(np.array(x[:, m:], dtype=np.float32))
+
+    def result(self) -> np.ndarray:
+        """Everything added, float32 ``(channels, frames)`` at ``target_sr``; call once, at the end."""
+        if self.resampler is not None:
+            self._store(self.resampler.finish())
+        head = self._buf[:, : self._n]
+        if self._extra:
+            return np.concatenate([head, *self._extra], axis=1)
+        return head if head.flags.c_contiguous else np.ascontiguousarray(head)
+
+
 def available_resamplers() -> list[str]:
     """Names of the resamplers that can run on this machine."""
     return [name for name, r in RESAMPLERS.items() if r.available()[0]]
@@ -338,17 +545,12 @@ def resample(samples, orig_sr: int, target_sr: int = SAMPLE_RATE, method: str = 
     Raises
     ------
     ResampleError
-        Unknown or unavailable method, or a rate that is not a positive integer.
+        Unknown or unavailable method, or a rate that is not an integer
+        within :data:`MIN_SAMPLE_RATE` to :data:`MAX_SAMPLE_RATE`.
     """
-    if method not in RESAMPLERS:
-        raise ResampleError(f"unknown resampler {method!r}; choose one of: {', '.join(RESAMPLERS)}")
-    r = RESAMPLERS[method]
-    ok, why = r.available()
-    if not ok:
-        raise ResampleError(f"resampler {method!r} is not available here: {why}")
+    r = check_resampler(method)
     for label, rate in (("orig_sr", orig_sr), ("target_sr", target_sr)):
-        if not isinstance(rate, (int, np.integer)) or isinstance(rate, bool) or rate <= 0:
-            raise ResampleError(f"{label} must be a positive integer number of Hz; got {rate!r}")
+        check_sample_rate(rate, label, error=ResampleError)
     x = np.asarray(samples, dtype=np.float32)
     squeeze = x.ndim == 1
     if squeeze:

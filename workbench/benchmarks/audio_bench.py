@@ -1,12 +1,19 @@
-"""The audio benchmark (``bench audio``): loading, resampling, figures and the panel's resampler switch.
+"""The audio benchmark (``bench audio``): loading, resampling, figures, the panel's resampler switch, and a 2-hour file.
 
 Targets are checked by running the benchmark, not by timed tests: timing
 on a shared CI machine is too noisy to fail a build on.
+
+The long-file case measures peak memory, so each of its measurements runs
+in a fresh Python process (the operating system's high-water mark of a
+process's resident memory only ever grows).
 """
 
 from __future__ import annotations
 
+import json
 import platform
+import subprocess
+import sys
 import tempfile
 from pathlib import Path
 
@@ -21,10 +28,13 @@ from .monitor import REPEATS, _best_of
 TARGET_LOAD_SECONDS = 1.0  # 10-minute 48 kHz stereo FLAC
 TARGET_DEFAULT_REALTIME = 500.0  # default resampler, 48k -> 16k
 TARGET_FIGURE_SECONDS = 0.3  # before/after spectrogram figure, 30-second clip
+TARGET_LONG_PEAK_BYTES = 1_000_000_000  # 2-hour 48 kHz stereo FLAC to 16 kHz mono, and its info: peak resident memory
 
 LOAD_MINUTES = 10
 FIGURE_SECONDS = 30
 RESAMPLE_SECONDS = 60
+LONG_FILE_MINUTES = 120
+QUICK_LONG_FILE_MINUTES = 2
 
 
 def make_long_flac(path, *, minutes: float = LOAD_MINUTES, sr: int = 48_000) -> Path:
@@ -38,22 +48,127 @@ def make_long_flac(path, *, minutes: float = LOAD_MINUTES, sr: int = 48_000) -> 
     return Path(path)
 
 
+def make_long_flac_in_pieces(path, *, minutes: float = LONG_FILE_MINUTES, sr: int = 48_000, piece_seconds: float = 60.0) -> Path:
+    """Write a long stereo 24-bit FLAC a piece at a time, so making even hours of it takes little memory.
+
+    Two different pieces of synthetic speech-like audio plus hiss alternate
+    (the right channel is the left delayed by 10 ms), as in :func:`make_long_flac`.
+    """
+    import soundfile as sf
+
+    pieces = []
+    for seed in (1, 2):
+        left = speech_like(sr=sr, duration=piece_seconds, seed=seed)
+        left = left + 0.05 * band_limited_noise(sr=sr, duration=piece_seconds, low=9000, seed=seed + 10)
+        pieces.append(np.stack([left, np.roll(left, sr // 100)], axis=1))
+    total = int(round(minutes * 60 * sr))
+    written = 0
+    with sf.SoundFile(str(path), "w", samplerate=sr, channels=2, subtype="PCM_24", format="FLAC") as f:
+        while written < total:
+            piece = pieces[(written // len(pieces[0])) % 2][: total - written]
+            f.write(piece)
+            written += len(piece)
+    return Path(path)
+
+
+#: Run in a fresh process by :func:`measure_long_file`: one load or probe, its time and the process's peak memory.
+_LONG_CHILD = """
+import json, sys, time, warnings
+warnings.simplefilter("ignore")
+from workbench.audio import load_audio, probe_audio
+def _process_peak_rss():
+    # Linux: VmHWM, this program's own high-water mark (ru_maxrss also counts the parent's, inherited across fork and exec)
+    try:
+        with open("/proc/self/status") as f:
+            for line in f:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    try:
+        import resource
+    except ImportError:  # Windows
+        return None
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return int(peak if sys.platform == "darwin" else peak * 1024)
+path, what, stream = sys.argv[1], sys.argv[2], json.loads(sys.argv[3])
+baseline = _process_peak_rss()
+t0 = time.perf_counter()
+if what == "load":
+    clip = load_audio(path, target_rate=16000, stream=stream)
+    out = {"frames": clip.num_frames, "rate": clip.sample_rate, "channels": clip.num_channels, "decoder": clip.info.decoder}
+else:
+    info = probe_audio(path, stream=stream)
+    out = {"frames": info.frames, "rate": info.original_sample_rate, "channels": info.original_channels, "decoder": info.decoder}
+out.update(seconds=time.perf_counter() - t0, peak_rss_bytes=_process_peak_rss(), baseline_rss_bytes=baseline)
+print(json.dumps(out))
+"""
+
+
+def measure_long_file(path, what: str = "load", *, stream: bool | None = None) -> dict:
+    """Time and peak memory of one ``load_audio(path, target_rate=16000)`` (``what="load"``) or ``probe_audio(path)`` (``"info"``).
+
+    Runs in a fresh Python process, so ``peak_rss_bytes`` is that
+    operation's high-water mark (with the interpreter and the imports,
+    given alone as ``baseline_rss_bytes``); ``None`` where the operating
+    system keeps no such figure.
+
+    Raises
+    ------
+    WorkbenchError
+        The child process failed; the message ends with its last line of error output.
+    """
+    from ..errors import WorkbenchError
+
+    if what not in ("load", "info"):
+        raise WorkbenchError(f"what must be 'load' or 'info'; got {what!r}")
+    proc = subprocess.run(
+        [sys.executable, "-c", _LONG_CHILD, str(path), what, json.dumps(stream)], capture_output=True, text=True, stdin=subprocess.DEVNULL
+    )
+    if proc.returncode != 0:
+        lines = [ln for ln in proc.stderr.splitlines() if ln.strip()]
+        raise WorkbenchError(f"bench audio: measuring {what} of {path} failed: {lines[-1] if lines else proc.returncode}")
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def _bench_long(quick: bool) -> dict:
+    minutes = QUICK_LONG_FILE_MINUTES if quick else LONG_FILE_MINUTES
+    stream = True if quick else None  # quick: too short to stream by itself, so streaming is asked for
+    with tempfile.TemporaryDirectory() as tmp:
+        path = make_long_flac_in_pieces(Path(tmp) / "two_hours.flac", minutes=minutes)
+        size = path.stat().st_size
+        load = measure_long_file(path, "load", stream=stream)
+        info = measure_long_file(path, "info", stream=stream)
+    peaks = [r["peak_rss_bytes"] for r in (load, info) if r["peak_rss_bytes"] is not None]
+    return {
+        "input": f"{minutes} min, 48 kHz, stereo, 24-bit FLAC ({size / 1e6:.0f} MB)",
+        "streamed": "stream=True" if quick else "automatically",
+        "load_16k_mono": load,
+        "info": info,
+        "target_peak_bytes": TARGET_LONG_PEAK_BYTES,
+        "met": bool(peaks) and max(peaks) < TARGET_LONG_PEAK_BYTES,
+    }
+
+
 def bench_audio(*, quick: bool = False, out=None, progress: bool = True) -> dict:
     """Measure audio loading, resampling and figure building on this machine.
 
     Parameters
     ----------
     quick : bool
-        Use 1-minute / 5-second / 10-second inputs instead of 10 min / 60 s /
-        30 s: a smoke test, not a measurement against the targets.
+        Use 1-minute / 5-second / 10-second / 2-minute inputs instead of
+        10 min / 60 s / 30 s / 2 hours: a smoke test, not a measurement
+        against the targets.
     out : path, optional
         Also write the result as JSON there.
 
     Returns
     -------
     dict
-        ``load``, ``resample`` (per method) and ``figure`` sections, each
-        with the measured figure, the target and whether it was met.
+        ``load``, ``resample`` (per method), ``figure``, ``panel`` and
+        ``long`` (a 2-hour file to 16 kHz mono, and its ``info``: time and
+        peak memory) sections, each with the measured figure, the target
+        and whether it was met.
     """
     from tqdm.auto import tqdm
 
@@ -71,7 +186,7 @@ def bench_audio(*, quick: bool = False, out=None, progress: bool = True) -> dict
             "python": platform.python_version(),
         },
     }
-    steps = tqdm(total=4, desc="bench audio", disable=not progress)
+    steps = tqdm(total=5, desc="bench audio", disable=not progress)
 
     with tempfile.TemporaryDirectory() as tmp:
         path = make_long_flac(Path(tmp) / "long.flac", minutes=minutes)
@@ -122,6 +237,8 @@ def bench_audio(*, quick: bool = False, out=None, progress: bool = True) -> dict
 
     result["panel"] = measure_resampler_switch(seconds=figure_seconds)
     steps.update()
+    result["long"] = _bench_long(quick)
+    steps.update()
     steps.close()
     if out:
         from ..io import dumps, write_text
@@ -166,4 +283,18 @@ def format_audio_bench(result: dict) -> str:
         )
         for name, t in pn["switch"].items():
             lines.append(f"  {name:<24} {1000 * t['cold_s']:>7.0f} ms   cached {1000 * t['cached_s']:>5.0f} ms")
+    lg = result.get("long")
+    if lg:
+
+        def gb(v):
+            return "n/a" if v is None else f"{v / 1e9:.2f} GB"
+
+        ld, inf = lg["load_16k_mono"], lg["info"]
+        lines.append(
+            f"long  {lg['input']}, read in blocks ({lg['streamed']}): "
+            f"to 16 kHz mono {ld['seconds']:.1f} s, peak memory {gb(ld['peak_rss_bytes'])}; "
+            f"info {inf['seconds']:.1f} s, peak memory {gb(inf['peak_rss_bytes'])} "
+            f"(the interpreter and imports alone: {gb(ld['baseline_rss_bytes'])}); "
+            f"target < {lg['target_peak_bytes'] / 1e9:g} GB: {verdict(lg['met'])}"
+        )
     return "\n".join(lines)

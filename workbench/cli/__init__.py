@@ -218,7 +218,7 @@ def cmd_transcribe(args) -> int:
     from tqdm.auto import tqdm
 
     from ..io import dumps, write_text
-    from ..options import TranscriptionOptions
+    from ..options import TranscriptionOptions, default_engine
     from ..transcription import transcribe
     from ..writers import write_transcript
 
@@ -232,7 +232,7 @@ def cmd_transcribe(args) -> int:
     for path in bar:
         bar.set_postfix_str(Path(path).name)
         try:
-            t = transcribe(path, model=args.model, engine=args.engine, **options)
+            t = transcribe(path, model=args.model, engine=args.engine or default_engine(), **options)
         except WorkbenchError as exc:
             failures.append({"path": path, "error": str(exc)})
             print(f"error: {exc}", file=sys.stderr)
@@ -445,7 +445,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--model", default="embedded", help="'embedded' (Whisper base, offline), a Hugging Face id, 'ms:<ModelScope id>', or a folder"
     )
-    p.add_argument("--engine", default="transformers", choices=ENGINES, help="inference engine (default: %(default)s)")
+    p.add_argument(
+        "--engine",
+        default=None,
+        choices=ENGINES,
+        help="inference engine (default: faster-whisper where it is installed, else transformers, the pipeline most tutorials use)",
+    )
     p.add_argument("--language", help="code or name: yue, cantonese, 粤语, zh, 普通话, en... (default: detect)")
     p.add_argument("--task", choices=["transcribe", "translate"], help="transcribe, or translate into English (default: transcribe)")
     p.add_argument("--beam-size", type=int, metavar="N", help="beam search width; 1 is greedy decoding (default: 5)")

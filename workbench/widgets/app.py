@@ -34,8 +34,8 @@ class Panel(LayoutMixin, JobsMixin, SourcesMixin, SignalMixin, TranscriptionMixi
         (:func:`workbench.datasets.bundled`) when there is one.
     model : str
         Initial model source: ``"embedded"``, a hub id or a folder.
-    engine : {"transformers", "faster-whisper"}
-        Initial engine.
+    engine : {"transformers", "faster-whisper"}, optional
+        Initial engine; default faster-whisper where it is installed, else transformers.
     resampler : str
         Initial resampler (a key of :data:`~workbench.resampling.RESAMPLERS`).
     background : bool
@@ -82,7 +82,7 @@ class Panel(LayoutMixin, JobsMixin, SourcesMixin, SignalMixin, TranscriptionMixi
         manifest=None,
         *,
         model: str = EMBEDDED,
-        engine: str = "faster-whisper",
+        engine: str | None = None,
         resampler: str = DEFAULT_RESAMPLER,
         background: bool = True,
     ):
@@ -93,7 +93,9 @@ class Panel(LayoutMixin, JobsMixin, SourcesMixin, SignalMixin, TranscriptionMixi
         self._init_transcription()
         self._init_runs()
 
-        self._build(model, engine, resampler)
+        from ..options import default_engine
+
+        self._build(model, engine or default_engine(), resampler)
         entries, note = read_entries(manifest)
         self._connect()
         self._update_compare()
