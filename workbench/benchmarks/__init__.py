@@ -21,13 +21,17 @@ from __future__ import annotations
 from .audio_bench import (
     FIGURE_SECONDS,
     LOAD_MINUTES,
+    LONG_FILE_MINUTES,
     RESAMPLE_SECONDS,
     TARGET_DEFAULT_REALTIME,
     TARGET_FIGURE_SECONDS,
     TARGET_LOAD_SECONDS,
+    TARGET_LONG_PEAK_BYTES,
     bench_audio,
     format_audio_bench,
     make_long_flac,
+    make_long_flac_in_pieces,
+    measure_long_file,
 )
 from .cli_bench import TARGET_RATIO, bench_cli, format_cli_bench
 from .engine_bench import (
@@ -104,6 +108,10 @@ from .results import (
 from .switch import SWITCH_TARGET_SECONDS, measure_resampler_switch
 
 __all__ = [
+    "LONG_FILE_MINUTES",
+    "TARGET_LONG_PEAK_BYTES",
+    "make_long_flac_in_pieces",
+    "measure_long_file",
     "TARGET_RATIO",
     "bench_cli",
     "format_cli_bench",

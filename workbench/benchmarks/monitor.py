@@ -206,7 +206,19 @@ class ResourceMonitor:
 
 
 def _process_peak_rss() -> int | None:
-    """The operating system's high-water mark of this process's resident set (bytes), where it keeps one."""
+    """The operating system's high-water mark of this process's resident set (bytes), where it keeps one.
+
+    Linux: ``VmHWM`` from ``/proc/self/status`` (``ru_maxrss`` of a forked
+    child starts from its parent's peak, so it can report the parent's
+    memory); elsewhere ``ru_maxrss``.
+    """
+    try:
+        with open("/proc/self/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
     try:
         import resource
         import sys
