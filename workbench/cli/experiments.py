@@ -11,18 +11,9 @@ import argparse
 import json
 import warnings
 
+from .. import experiments  # light: each name is imported from its module on first use
 from ..errors import ExperimentWarning, OutputError
-from ..experiments import (
-    EXAMPLE_CONFIG,
-    RESULTS_SUFFIXES,
-    ExperimentError,
-    compare,
-    format_summary,
-    load_config,
-    load_results,
-    summarise,
-    summary_chart,
-)
+from ..experiments import EXAMPLE_CONFIG, ExperimentError
 from ..io import atomic_path, check_output, write_text
 
 
@@ -70,9 +61,9 @@ def add_commands(sub) -> None:
 
 
 def cmd_run(args) -> int:
-    config = load_config(args.config)
+    config = experiments.load_config(args.config)
     inputs = [args.config, *(getattr(config.dataset, "inputs", None) or [])]
-    check_output(config.results, inputs=inputs, suffixes=RESULTS_SUFFIXES, force=args.force, option="results")
+    check_output(config.results, inputs=inputs, suffixes=experiments.RESULTS_SUFFIXES, force=args.force, option="results")
     overrides = {"force": args.force}
     if args.executor:
         overrides["executor"] = args.executor
@@ -97,7 +88,7 @@ def cmd_run(args) -> int:
     try:
         with warnings.catch_warnings():  # the run has just reported the store's unreadable lines
             warnings.filterwarnings("ignore", message=".*not result rows", category=ExperimentWarning)
-            table = summarise(exp.results)
+            table = experiments.summarise(exp.results)
     except ExperimentError as exc:
         table, counts["summary_error"] = None, str(exc)
     if args.json:
@@ -108,7 +99,7 @@ def cmd_run(args) -> int:
     if exp.unreadable:
         print(f"{exp.unreadable} line(s) of {exp.results} are not result rows: skipped and left as they are (see the warning above)")
     if table is not None:
-        print(format_summary(table))
+        print(experiments.format_summary(table))
     else:
         print(counts["summary_error"])
     return 0
@@ -125,12 +116,12 @@ def cmd_results(args) -> int:
             )
     if len(checked) == 2 and checked["--chart"].resolve() == checked["--parquet"].resolve():
         raise OutputError(f"--chart and --parquet are one file ({args.chart}); give each its own path")
-    frame = load_results(args.results, include_errors=True)  # read once: unreadable lines are reported once
+    frame = experiments.load_results(args.results, include_errors=True)  # read once: unreadable lines are reported once
     if args.parquet:
         with atomic_path(args.parquet, suffix=".parquet") as tmp:
             frame.drop(columns=["versions"], errors="ignore").to_parquet(tmp)
     if args.compare:
-        c = compare(frame, args.compare[0], args.compare[1], group_by=args.group_by, metric=metric)
+        c = experiments.compare(frame, args.compare[0], args.compare[1], group_by=args.group_by, metric=metric)
         fig = c.chart()
         if args.json:
             print(c.to_frame().to_json(orient="records", indent=2, force_ascii=False))
@@ -138,9 +129,9 @@ def cmd_results(args) -> int:
             print(c.to_frame().T.to_string(header=False))
             print(c.verdict())
     else:
-        table = summarise(frame, by=args.by.split(",") if args.by else None, group_by=args.group_by, metric=metric)
-        fig = summary_chart(table)
-        print(table.to_json(orient="records", indent=2, force_ascii=False) if args.json else format_summary(table))
+        table = experiments.summarise(frame, by=args.by.split(",") if args.by else None, group_by=args.group_by, metric=metric)
+        fig = experiments.summary_chart(table)
+        print(table.to_json(orient="records", indent=2, force_ascii=False) if args.json else experiments.format_summary(table))
     if args.chart:
         write_text(args.chart, fig.to_html(include_plotlyjs=True, full_html=True))
         if not args.json:

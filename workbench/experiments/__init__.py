@@ -58,46 +58,111 @@ Examples
 
 from __future__ import annotations
 
-from ..errors import ExperimentWarning
-from .charts import paired_chart, summary_chart
-from .config import DATASET_LAYOUTS, EXAMPLE_CONFIG, ExperimentConfig, load_config
-from .runner import RAY_BATCH, Experiment, Runner, Task, make_tasks, run
-from .settings import (
-    AUDIO_SETTINGS,
-    BASE_DEFAULTS,
-    EXPERIMENT_OPTION_DEFAULTS,
-    MANIFEST_LANGUAGE,
-    OPTION_SETTINGS,
-    ExperimentError,
-    default_setting,
-    expand_grid,
-    setting_id,
-    setting_keys,
-)
-from .stats import (
-    BOOTSTRAP_RESAMPLES,
-    CONFIDENCE,
-    TIE_TOLERANCE,
-    Comparison,
-    bootstrap_ci,
-    compare,
-    format_summary,
-    min_sign_flip_p,
-    summarise,
-    units_needed,
-    varying_settings,
-)
-from .store import (
-    RECORDING_COLUMN,
-    RESULTS_FORMAT,
-    RESULTS_SUFFIXES,
-    ResultsStore,
-    UnreadableLine,
-    describe_unreadable,
-    load_results,
-    read_rows,
-    scan_rows,
-)
+import importlib
+from typing import TYPE_CHECKING
+
+# Names are imported from their module on first use, so that importing one light part (the YAML format, the
+# settings) does not import pandas and the statistics; `from workbench.experiments import run` works as always.
+_EXPORTS = {
+    "ExperimentWarning": "..errors",
+    "paired_chart": ".charts",
+    "summary_chart": ".charts",
+    "DATASET_LAYOUTS": ".config",
+    "EXAMPLE_CONFIG": ".config",
+    "ExperimentConfig": ".config",
+    "load_config": ".config",
+    "RAY_BATCH": ".runner",
+    "Experiment": ".runner",
+    "Runner": ".runner",
+    "Task": ".runner",
+    "make_tasks": ".runner",
+    "run": ".runner",
+    "AUDIO_SETTINGS": ".settings",
+    "BASE_DEFAULTS": ".settings",
+    "EXPERIMENT_OPTION_DEFAULTS": ".settings",
+    "MANIFEST_LANGUAGE": ".settings",
+    "OPTION_SETTINGS": ".settings",
+    "ExperimentError": ".settings",
+    "default_setting": ".settings",
+    "expand_grid": ".settings",
+    "setting_id": ".settings",
+    "setting_keys": ".settings",
+    "BOOTSTRAP_RESAMPLES": ".stats",
+    "CONFIDENCE": ".stats",
+    "TIE_TOLERANCE": ".stats",
+    "Comparison": ".stats",
+    "bootstrap_ci": ".stats",
+    "compare": ".stats",
+    "format_summary": ".stats",
+    "min_sign_flip_p": ".stats",
+    "summarise": ".stats",
+    "units_needed": ".stats",
+    "varying_settings": ".stats",
+    "RECORDING_COLUMN": ".store",
+    "RESULTS_FORMAT": ".store",
+    "RESULTS_SUFFIXES": ".store",
+    "ResultsStore": ".store",
+    "UnreadableLine": ".store",
+    "describe_unreadable": ".store",
+    "load_results": ".store",
+    "read_rows": ".store",
+    "scan_rows": ".store",
+}
+
+if TYPE_CHECKING:  # for type checkers and editors: the same names, imported eagerly
+    from ..errors import ExperimentWarning
+    from .charts import paired_chart, summary_chart
+    from .config import DATASET_LAYOUTS, EXAMPLE_CONFIG, ExperimentConfig, load_config
+    from .runner import RAY_BATCH, Experiment, Runner, Task, make_tasks, run
+    from .settings import (
+        AUDIO_SETTINGS,
+        BASE_DEFAULTS,
+        EXPERIMENT_OPTION_DEFAULTS,
+        MANIFEST_LANGUAGE,
+        OPTION_SETTINGS,
+        ExperimentError,
+        default_setting,
+        expand_grid,
+        setting_id,
+        setting_keys,
+    )
+    from .stats import (
+        BOOTSTRAP_RESAMPLES,
+        CONFIDENCE,
+        TIE_TOLERANCE,
+        Comparison,
+        bootstrap_ci,
+        compare,
+        format_summary,
+        min_sign_flip_p,
+        summarise,
+        units_needed,
+        varying_settings,
+    )
+    from .store import (
+        RECORDING_COLUMN,
+        RESULTS_FORMAT,
+        RESULTS_SUFFIXES,
+        ResultsStore,
+        UnreadableLine,
+        describe_unreadable,
+        load_results,
+        read_rows,
+        scan_rows,
+    )
+
+
+def __getattr__(name: str):
+    """Import a public name (or a submodule) the first time it is used."""
+    if name in _EXPORTS:
+        value = getattr(importlib.import_module(_EXPORTS[name], __name__), name)
+        globals()[name] = value
+        return value
+    try:
+        return importlib.import_module(f".{name}", __name__)
+    except ModuleNotFoundError:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}") from None
+
 
 __all__ = [
     "AUDIO_SETTINGS",
@@ -144,3 +209,7 @@ __all__ = [
     "units_needed",
     "varying_settings",
 ]
+
+
+def __dir__():
+    return sorted(set(globals()) | set(__all__))

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from .runner import Experiment, run
 from .settings import ExperimentError
+
+if TYPE_CHECKING:
+    from .runner import Experiment
 
 #: An experiment file, as ``python -m workbench run --help`` shows it.
 EXAMPLE_CONFIG = """\
@@ -39,6 +42,8 @@ class ExperimentConfig:
 
     def run(self, **overrides) -> Experiment:
         kwargs = {"fixed": self.fixed, "executor": self.executor, "ray": self.ray, "limit": self.limit, **overrides}
+        from .runner import run
+
         return run(self.dataset, self.grid, self.results, **kwargs)
 
 
