@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -286,6 +287,10 @@ def test_paired_comparison_finds_a_consistent_difference(tmp_path):
     assert c.p_value < 0.01 and c.significant
     assert "worse" in c.verdict() and "real difference" in c.verdict()
     assert len(c.chart().data) == 2
+    text = c.format_text().splitlines()  # what `results --compare` prints: every count says for which setting
+    assert text[0].startswith("A  resampler=soxr_hq") and text[1].startswith("B  resampler=linear")
+    assert text[3] == "clip by clip: B better on 0, worse on 12, the same on 0"
+    assert not any(re.search(r"\d\.\d{4,}", line) for line in (text[0], text[1], text[2].split(", p=")[0])), text  # rounded
 
 
 def test_paired_comparison_calls_noise_noise(tmp_path):

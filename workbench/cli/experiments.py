@@ -126,8 +126,7 @@ def cmd_results(args) -> int:
         if args.json:
             print(c.to_frame().to_json(orient="records", indent=2, force_ascii=False))
         else:
-            print(c.to_frame().T.to_string(header=False))
-            print(c.verdict())
+            print(c.format_text())
     else:
         table = experiments.summarise(frame, by=args.by.split(",") if args.by else None, group_by=args.group_by, metric=metric)
         fig = experiments.summary_chart(table)

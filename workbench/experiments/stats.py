@@ -360,6 +360,19 @@ class Comparison:
             "not distinguishable from chance"
         )
 
+    def format_text(self) -> str:
+        """The comparison for a terminal: each setting's mean, the paired difference, who wins where, the verdict."""
+        ci = self._interval()
+        width = max(len(self.a), len(self.b))
+        lines = [
+            f"A  {self.a:<{width}}  mean {self.metric} {self.mean_a:.3f}",
+            f"B  {self.b:<{width}}  mean {self.metric} {self.mean_b:.3f}",
+            f"B - A: {self.mean_diff:+.3f} {self.metric} ({ci}, p={self.p_value:.3g}) over {self.clips} clips in common",
+            f"clip by clip: B better on {self.wins}, worse on {self.losses}, the same on {self.ties}",
+            self.verdict(),
+        ]
+        return "\n".join(lines)
+
     def to_frame(self) -> pd.DataFrame:
         keys = (
             "a", "b", "metric", "clips", "mean_a", "mean_b", "mean_diff", "ci_low", "ci_high", "p_value", "wins", "losses", "ties",
