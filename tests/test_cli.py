@@ -67,8 +67,8 @@ def test_bench_audio_quick(tmp_path):
     assert result["load"]["seconds_mean_mix"] > 0
     assert result["resample"]["default"] == "soxr_hq"
     assert (
-        result["resample"]["methods"]["soxr_hq"]["realtime_factor"]
-        > result["resample"]["methods"]["librosa_kaiser_best"]["realtime_factor"]
+        result["resample"]["methods"]["soxr_hq"]["x_real_time"]
+        > result["resample"]["methods"]["librosa_kaiser_best"]["x_real_time"]
     )
     assert result["figure"]["seconds"] > 0
     assert result["panel"]["switch"] and result["panel"]["max_cold_s"] > 0

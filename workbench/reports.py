@@ -129,7 +129,7 @@ def write_resampling_report(df, out_dir, *, target_sr: int = SAMPLE_RATE, sweep_
             "<b>alias dB</b>: energy that comes out when the input holds only content above the new Nyquist "
             f"(noise or a log sweep from {target_sr // 2 + 1000} Hz up), relative to the input: lower is better, "
             "0 dB means everything folded into the speech band. <b>ripple dB</b>: largest tone gain error up to "
-            f"{0.875 * target_sr / 2:.0f} Hz, measured at the tone's true frequency. <b>x realtime</b>: seconds of audio per second of "
+            f"{0.875 * target_sr / 2:.0f} Hz, measured at the tone's true frequency. <b>× real time</b>: seconds of audio per second of "
             "work.</p>",
         ),
         ("Quality table", table),

@@ -587,7 +587,8 @@ class ResamplerQuality:
     upsampling). ``passband_ripple_db``: the largest gain error of the tones
     at :data:`PASSBAND_FRACTIONS` of the new Nyquist, measured at the tone's
     true frequency (so a mislabelled rate scores very badly).
-    ``realtime_factor``: seconds of audio processed per second of wall time.
+    ``x_real_time``: the speed, "× real time": seconds of audio processed per second of wall time
+    (higher is faster; not a real-time factor, which is wall time per second of audio).
     """
 
     method: str
@@ -598,7 +599,7 @@ class ResamplerQuality:
     alias_sweep_db: float | None
     passband_ripple_db: float
     passband_gains_db: dict[str, float]
-    realtime_factor: float
+    x_real_time: float
     ms_per_10s: float
 
     def to_dict(self) -> dict:
@@ -688,7 +689,7 @@ def measure_resampler(
         alias_sweep_db=alias_energy_db(method, orig_sr, target_sr, signal="sweep") if down else None,
         passband_ripple_db=float(max(abs(g) for g in gains.values())),
         passband_gains_db={f"{f:.0f}": round(g, 4) for f, g in gains.items()},
-        realtime_factor=timing_seconds / wall if wall > 0 else math.inf,
+        x_real_time=timing_seconds / wall if wall > 0 else math.inf,
         ms_per_10s=1000 * wall * 10 / timing_seconds,
     )
 

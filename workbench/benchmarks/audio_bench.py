@@ -207,14 +207,14 @@ def bench_audio(*, quick: bool = False, out=None, progress: bool = True) -> dict
     rows = {}
     for name in available_resamplers():
         wall = time_resampler(name, 48_000, SAMPLE_RATE, seconds=resample_seconds, repeats=REPEATS)
-        rows[name] = {"kind": RESAMPLERS[name].kind, "seconds": wall, "realtime_factor": resample_seconds / wall if wall > 0 else None}
-    default = rows[DEFAULT_RESAMPLER]["realtime_factor"]
+        rows[name] = {"kind": RESAMPLERS[name].kind, "seconds": wall, "x_real_time": resample_seconds / wall if wall > 0 else None}
+    default = rows[DEFAULT_RESAMPLER]["x_real_time"]
     result["resample"] = {
         "input": f"{resample_seconds} s mono, 48 kHz -> 16 kHz",
         "methods": rows,
         "default": DEFAULT_RESAMPLER,
-        "default_realtime_factor": default,
-        "target_realtime_factor": TARGET_DEFAULT_REALTIME,
+        "default_x_real_time": default,
+        "target_x_real_time": TARGET_DEFAULT_REALTIME,
         "met": default >= TARGET_DEFAULT_REALTIME,
     }
     steps.update()
@@ -264,12 +264,11 @@ def format_audio_bench(result: dict) -> str:
     )
     rs = result["resample"]
     lines.append(f"resample  {rs['input']} (x real time, best of {REPEATS}):")
-    for name, row in sorted(rs["methods"].items(), key=lambda kv: -(kv[1]["realtime_factor"] or 0)):
+    for name, row in sorted(rs["methods"].items(), key=lambda kv: -(kv[1]["x_real_time"] or 0)):
         mark = "  <- default" if name == rs["default"] else ""
-        lines.append(f"  {name:<24} {row['realtime_factor']:>10.0f}x  {1000 * row['seconds']:>8.1f} ms{mark}")
+        lines.append(f"  {name:<24} {row['x_real_time']:>10.0f}x  {1000 * row['seconds']:>8.1f} ms{mark}")
     lines.append(
-        f"  default {rs['default']}: {rs['default_realtime_factor']:.0f}x; "
-        f"target >= {rs['target_realtime_factor']:.0f}x: {verdict(rs['met'])}"
+        f"  default {rs['default']}: {rs['default_x_real_time']:.0f}x; target >= {rs['target_x_real_time']:.0f}x: {verdict(rs['met'])}"
     )
     fg = result["figure"]
     lines.append(

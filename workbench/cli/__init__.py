@@ -167,10 +167,8 @@ def cmd_resample_report(args) -> int:
 
 
 def _format_quality_table(df) -> str:
-    view = df[
-        ["orig_sr", "target_sr", "method", "kind", "alias_noise_db", "alias_sweep_db", "passband_ripple_db", "realtime_factor"]
-    ].copy()
-    view.columns = ["from Hz", "to Hz", "method", "kind", "alias noise dB", "alias sweep dB", "ripple dB", "x realtime"]
+    view = df[["orig_sr", "target_sr", "method", "kind", "alias_noise_db", "alias_sweep_db", "passband_ripple_db", "x_real_time"]].copy()
+    view.columns = ["from Hz", "to Hz", "method", "kind", "alias noise dB", "alias sweep dB", "ripple dB", "× real time"]
     return view.to_string(index=False, float_format=lambda v: f"{v:.1f}", na_rep="n/a")
 
 
