@@ -155,3 +155,50 @@ def is_character_language(language: str | None, *, allow_auto: bool = True) -> b
     language, or is refused when ``allow_auto`` is False.
     """
     return normalise_language(language, allow_auto=allow_auto) in CHARACTER_LANGUAGES
+
+
+#: Files of a model folder that name its language tokens, in the order they are read.
+_VOCABULARY_FILES = ("generation_config.json", "vocabulary.txt", "vocabulary.json", "added_tokens.json", "tokenizer.json", "vocab.json")
+
+
+def model_languages(folder) -> frozenset[str] | None:
+    """Languages a Whisper model folder has a token for (``<|yue|>``...), read from its files, without loading it.
+
+    Works for transformers folders (``generation_config.json``'s
+    ``lang_to_id``, or the tokenizer files) and CTranslate2 folders
+    (``vocabulary.txt`` / ``.json``). Returns None when no such file names
+    any language (the caller then asks the loaded model).
+
+    Examples
+    --------
+    >>> import json, pathlib, tempfile
+    >>> d = pathlib.Path(tempfile.mkdtemp())
+    >>> _ = (d / "vocabulary.txt").write_text("<|en|>\\n<|zh|>\\nhello\\n<|notimestamps|>\\n", encoding="utf-8")
+    >>> sorted(model_languages(d))
+    ['en', 'zh']
+    >>> model_languages(d / "missing") is None
+    True
+    """
+    import re
+    from pathlib import Path
+
+    known = whisper_languages()
+    folder = Path(folder)
+    for name in _VOCABULARY_FILES:
+        path = folder / name
+        if not path.is_file():
+            continue
+        try:
+            text = path.read_text(encoding="utf-8", errors="replace")
+        except OSError:
+            continue
+        if name == "generation_config.json":
+            try:
+                tokens = json.loads(text).get("lang_to_id") or {}
+            except (ValueError, AttributeError):
+                continue
+            text = " ".join(tokens)
+        found = frozenset(code for code in re.findall(r"<\|([a-z]{2,3})\|>", text) if code in known)
+        if found:
+            return found
+    return None
