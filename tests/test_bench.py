@@ -65,7 +65,7 @@ def test_machine_label_on_the_cpu():
 
 
 @pytest.mark.parametrize("encoder_batch", [1, 2])
-@pytest.mark.parametrize("engine", ["faster-whisper", "transformers"])
+@pytest.mark.parametrize("engine", ["faster-whisper", pytest.param("transformers", marks=pytest.mark.slow)])
 def test_batch_matches_per_file(engine, encoder_batch):
     import jiwer
 
@@ -86,6 +86,7 @@ def test_batch_matches_per_file(engine, encoder_batch):
         assert all(0 <= s.start <= s.end <= b.timings["audio_s"] + 0.5 for s in b.segments if s.end is not None)
 
 
+@pytest.mark.slow
 def test_batch_detects_each_clip_language_and_takes_per_clip_languages():
     paths = [ENGLISH[0].path, CANTONESE[0].path]
     detected = transcribe_batch(paths, engine="faster-whisper", batch_size=2, timestamps="none", **GREEDY)
@@ -102,6 +103,7 @@ def test_batch_detects_each_clip_language_and_takes_per_clip_languages():
     assert given[1].text == detected[1].text
 
 
+@pytest.mark.slow
 def test_long_clip_in_a_batch_is_transcribed_on_its_own():
     clip = load_audio(ENGLISH[0].path).resample(16_000).mono.astype(np.float32)
     long = np.tile(clip, 13)[: 40 * 16_000]  # more than one 30-second window
@@ -147,6 +149,7 @@ def test_batch_halves_on_out_of_memory(monkeypatch):
 # --------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_random_large_v3_has_the_published_shapes_and_says_what_it_is():
     model = benchmarks.random_large_v3(layers=2)
     config = model.config

@@ -59,6 +59,7 @@ def test_resamplers_json_lists_the_default():
     assert {"naive_decimation", "mislabelled", "torchaudio_default"} <= {r["name"] for r in rows}
 
 
+@pytest.mark.slow
 def test_bench_audio_quick(tmp_path):
     out = tmp_path / "bench.json"
     result = json.loads(run("bench", "audio", "--quick", "--json", "--out", str(out)).stdout)
@@ -66,15 +67,13 @@ def test_bench_audio_quick(tmp_path):
     assert result["load"]["decoder"] == "soundfile"
     assert result["load"]["seconds_mean_mix"] > 0
     assert result["resample"]["default"] == "soxr_hq"
-    assert (
-        result["resample"]["methods"]["soxr_hq"]["x_real_time"]
-        > result["resample"]["methods"]["librosa_kaiser_best"]["x_real_time"]
-    )
+    assert result["resample"]["methods"]["soxr_hq"]["x_real_time"] > result["resample"]["methods"]["librosa_kaiser_best"]["x_real_time"]
     assert result["figure"]["seconds"] > 0
     assert result["panel"]["switch"] and result["panel"]["max_cold_s"] > 0
     assert json.loads(out.read_text()) == result
 
 
+@pytest.mark.slow
 def test_demo_writes_a_self_contained_report(tmp_path):
     proc = run("demo", "--quick", "--out", str(tmp_path))
     match = re.search(r"report: (.+\.html)", proc.stdout)

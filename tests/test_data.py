@@ -104,6 +104,7 @@ def test_stress_variants_carry_energy_above_8khz_and_clean_ones_do_not(entries):
         assert high_band_fraction(clip.samples, clip.sample_rate) < CLEAN_MAX_HIGH_FRACTION, e.name
 
 
+@pytest.mark.slow
 def test_stereo_clean_clips_have_a_realistic_delay_and_inverted_ones_cancel(entries):
     for e in entries:
         if e.meta["channels"] != "2":

@@ -30,7 +30,12 @@ def _scripts_from_network(html: str) -> list[str]:
     return re.findall(r'<script[^>]*\bsrc="(?:https?:)?//[^"]*"', html)
 
 
-@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+@pytest.mark.parametrize(
+    "path",
+    # the quick start stays in the quick loop as a smoke test of every notebook's machinery; the others are slow
+    [p if p.name.startswith("01_") else pytest.param(p, marks=pytest.mark.slow) for p in NOTEBOOKS],
+    ids=lambda p: p.name,
+)
 def test_notebook_runs(path, tmp_path):
     """Each notebook runs from a folder of its own, not the repository's: bundled data is found through the package."""
     nb = nbformat.read(path, as_version=4)
