@@ -609,7 +609,7 @@ def test_cli_run_then_summarise_compare_chart_and_parquet(tmp_path, capsys):
         == 0
     )
     text = capsys.readouterr().out
-    assert "mean_diff" in text and "min_p_value" in text
+    assert "B - A:" in text and "clip by clip: B better on" in text
     assert "too few independent" in text or "no difference to test" in text  # two clips: no test can decide
     assert "plotly" in chart.read_text(encoding="utf-8")
     assert len(pd.read_parquet(parquet)) == 4
