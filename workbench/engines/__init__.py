@@ -11,7 +11,7 @@ import contextlib
 import threading
 import time
 
-from ..models import ModelRef
+from ..models import ModelRef, repair_after_failed_load
 from ..options import ENGINES, FASTER_WHISPER, TRANSFORMERS
 from .common import (
     CPU_ENCODER_BATCH,
@@ -73,6 +73,9 @@ def get_engine(engine: str, model: ModelRef, device: str, precision: str):
     """A loaded engine, reused for the same (model, engine, device, dtype) in this process.
 
     Returns ``(engine, load_seconds)``; ``load_seconds`` is 0 for a reused one.
+    When the model fails to load, its files are checked: a damaged cache
+    folder is rebuilt and loaded again, a damaged downloaded or local file
+    is named (see :func:`workbench.models.repair_after_failed_load`).
     """
     key = (model.source, model.name, str(model.path), engine, device, precision)
     replica = _replica() if engine == FASTER_WHISPER and device == "cpu" else None
@@ -84,7 +87,13 @@ def get_engine(engine: str, model: ModelRef, device: str, precision: str):
     if engine not in classes:
         raise EngineError(f"unknown engine {engine!r}; choose {' or '.join(repr(name) for name in ENGINES)}")
     t0 = time.perf_counter()
-    loaded = classes[engine](model, device, precision, *([replica[1]] if replica is not None else []))
+    args = (model, device, precision, *([replica[1]] if replica is not None else []))
+    try:
+        loaded = classes[engine](*args)
+    except EngineError:
+        if not repair_after_failed_load(model):  # raises for a damaged file it cannot rebuild
+            raise
+        loaded = classes[engine](*args)  # a damaged cache folder, rebuilt
     _LOADED[key] = loaded
     return loaded, time.perf_counter() - t0
 

@@ -1,14 +1,15 @@
-"""What both engines share: their output types, errors, seeding and batching helpers."""
+"""What both engines share: their output types, errors, seeding, batching helpers and the decoder's token budget."""
 
 import math
 import sys
+import warnings
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from ..constants import SAMPLE_RATE
-from ..errors import WorkbenchError
-from ..options import TranscriptionOptions
+from ..errors import TranscriptionWarning, WorkbenchError
+from ..options import MAX_TARGET_TOKENS, TranscriptionOptions
 
 #: Seconds of audio used to detect the language (one Whisper window).
 DETECT_SECONDS = 30.0
@@ -78,6 +79,77 @@ class EngineOutput:
     language_probability: float | None
     #: Safeguard options that did not apply as asked on this path, each with why.
     notes: list[str] = field(default_factory=list)
+    #: The most tokens a window was allowed to generate (0: nothing was decoded).
+    token_cap: int | None = None
+
+
+# --------------------------------------------------------------------------
+# The decoder's token budget: prompt, start tokens and generated text share 448 positions
+# --------------------------------------------------------------------------
+
+#: Prompt tokens Whisper keeps, the last ones: half the decoder's positions less one (openai-whisper and faster-whisper alike).
+MAX_PROMPT_TOKENS = MAX_TARGET_TOKENS // 2 - 1
+#: Tokens before the text: <|startoftranscript|>, the language, the task and <|notimestamps|>.
+START_TOKENS = 4
+
+
+def decoder_room(prompt_tokens: int) -> int:
+    """Tokens left to generate after a prompt of ``prompt_tokens`` (plus its ``<|startofprev|>``) and the start tokens.
+
+    Examples
+    --------
+    >>> decoder_room(0), decoder_room(MAX_PROMPT_TOKENS)
+    (444, 220)
+    """
+    return MAX_TARGET_TOKENS - START_TOKENS - (prompt_tokens + 1 if prompt_tokens else 0)
+
+
+def token_cap(window_seconds: float, opts: TranscriptionOptions, prompt_tokens: int, notes: list[str]) -> int:
+    """Generated tokens a window of ``window_seconds`` of audio may hold.
+
+    ``opts.max_new_tokens`` when given; otherwise the diagnosis's rule
+    (:func:`workbench.diagnosis.settings.token_cap`: a floor plus so many
+    tokens per second of audio), as no speech justifies more and a
+    repetition loop stops there instead of running to the decoder's limit.
+    Either is lowered to what the prompt leaves (see :func:`decoder_room`),
+    where the engine would otherwise refuse to decode; a lowered
+    ``max_new_tokens`` is said in ``notes`` and as a warning.
+
+    Examples
+    --------
+    >>> token_cap(2.0, TranscriptionOptions(), 0, []), token_cap(120.0, TranscriptionOptions(), MAX_PROMPT_TOKENS, [])
+    (36, 220)
+    >>> notes = []
+    >>> token_cap(2.0, TranscriptionOptions(max_new_tokens=448), 0, notes), notes
+    (444, ["max_new_tokens: 448 does not fit Whisper's 448 decoder positions (with the 4 start tokens); used 444"])
+    """
+    from ..diagnosis.settings import token_cap as duration_cap  # the diagnosis package is heavy: imported when first needed
+
+    room = decoder_room(prompt_tokens)
+    if not opts.max_new_tokens:
+        return min(duration_cap(min(window_seconds, opts.chunk_length_s)), room)
+    if opts.max_new_tokens <= room:
+        return int(opts.max_new_tokens)
+    prompt = f" with a prompt of up to {prompt_tokens} tokens" if prompt_tokens else ""
+    note = (
+        f"max_new_tokens: {opts.max_new_tokens}{prompt} does not fit Whisper's {MAX_TARGET_TOKENS} decoder positions "
+        f"(with the {START_TOKENS} start tokens{' and <|startofprev|>' if prompt_tokens else ''}); used {room}"
+    )
+    if note not in notes:
+        notes.append(note)
+        warnings.warn(note, TranscriptionWarning, stacklevel=4)
+    return room
+
+
+def prompt_note(tokens: int, kept_text: str, notes: list[str]) -> None:
+    """Say, in ``notes`` and as a warning, that a prompt of ``tokens`` tokens was cut to its last :data:`MAX_PROMPT_TOKENS`."""
+    note = (
+        f"initial_prompt: {tokens} tokens, more than the {MAX_PROMPT_TOKENS} Whisper's decoder keeps; "
+        f"only its last {MAX_PROMPT_TOKENS} were used (from {kept_text.strip()[:40]!r}...)"
+    )
+    if note not in notes:
+        notes.append(note)
+        warnings.warn(note, TranscriptionWarning, stacklevel=4)
 
 
 def _seed_torch(seed: int | None) -> None:

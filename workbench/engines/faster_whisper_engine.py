@@ -11,6 +11,7 @@ from ..models import ModelRef
 from ..options import FASTER_WHISPER, TranscriptionOptions
 from .common import (
     DETECT_SECONDS,
+    MAX_PROMPT_TOKENS,
     EngineError,
     EngineOutput,
     Segment,
@@ -20,6 +21,9 @@ from .common import (
     _seed_ctranslate2,
     _split_by_length,
     default_encoder_batch,
+    is_out_of_memory,
+    prompt_note,
+    token_cap,
 )
 
 
@@ -44,7 +48,9 @@ class FasterWhisperEngine:
                 cpu_threads=cpu_threads,
                 local_files_only=True,
             )
-        except (RuntimeError, ValueError, OSError) as exc:
+        except Exception as exc:  # noqa: BLE001 - CTranslate2 and tokenizers raise plain Exceptions for damaged files
+            if is_out_of_memory(exc):  # the caller's memory recovery handles it
+                raise
             raise EngineError(
                 f"faster-whisper could not load the model in {model.path} ({compute_type} on {device}): {str(exc).splitlines()[0]}"
             ) from exc
@@ -64,8 +70,26 @@ class FasterWhisperEngine:
         language, prob, _ = self.model.detect_language(audio[: int(DETECT_SECONDS * SAMPLE_RATE)])
         return language, float(prob)
 
-    def _decode_kwargs(self, opts: TranscriptionOptions) -> dict:
-        """Arguments ``WhisperModel.transcribe`` and ``BatchedInferencePipeline.transcribe`` share."""
+    def _prompt_tokens(self, opts: TranscriptionOptions, notes: list[str]) -> int:
+        """Tokens of ``opts.initial_prompt`` faster-whisper keeps (the last :data:`MAX_PROMPT_TOKENS`); a cut is said in ``notes``."""
+        if not opts.initial_prompt:
+            return 0
+        tokenizer = self.model.hf_tokenizer
+        ids = tokenizer.encode(" " + opts.initial_prompt.strip(), add_special_tokens=False).ids  # as faster-whisper encodes it
+        if len(ids) > MAX_PROMPT_TOKENS:
+            prompt_note(len(ids), tokenizer.decode(ids[-MAX_PROMPT_TOKENS:]), notes)
+        return min(len(ids), MAX_PROMPT_TOKENS)
+
+    def _decode_kwargs(self, opts: TranscriptionOptions, window_seconds: float, notes: list[str], conditioned: bool = False) -> dict:
+        """Arguments ``WhisperModel.transcribe`` and ``BatchedInferencePipeline.transcribe`` share.
+
+        ``max_new_tokens`` is :func:`~workbench.engines.common.token_cap` for
+        windows of ``window_seconds`` of audio (the longest in the call), with
+        room for the prompt: the initial prompt, and where a window is
+        ``conditioned`` on the text before it, as much of that as Whisper keeps.
+        """
+        kept = self._prompt_tokens(opts, notes)
+        prompt = MAX_PROMPT_TOKENS if conditioned else kept
         return dict(
             task=opts.task,
             beam_size=opts.beam_size,
@@ -77,19 +101,29 @@ class FasterWhisperEngine:
             initial_prompt=opts.initial_prompt,
             word_timestamps=opts.timestamps == "word",
             without_timestamps=opts.timestamps == "none",
-            max_new_tokens=opts.max_new_tokens,
+            max_new_tokens=token_cap(window_seconds, opts, prompt, notes),
         )
 
-    def _transcribe_file(self, audio: np.ndarray, opts: TranscriptionOptions, language: str | None, condition: bool, vad: bool):
-        """``WhisperModel.transcribe``: window after window, each with the temperature fallback and the silence check."""
-        return self.model.transcribe(
+    def _transcribe_file(
+        self, audio: np.ndarray, opts: TranscriptionOptions, language: str | None, condition: bool, vad: bool, notes: list[str]
+    ):
+        """``WhisperModel.transcribe``: window after window, each with the temperature fallback and the silence check.
+
+        Returns its segments (a generator), its info and the token cap applied.
+        """
+        one_window = len(audio) <= opts.chunk_length_s * SAMPLE_RATE  # no text before it to condition on
+        kwargs = self._decode_kwargs(
+            opts, min(len(audio) / SAMPLE_RATE, opts.chunk_length_s), notes, conditioned=condition and not one_window
+        )
+        segs, info = self.model.transcribe(
             audio,
             language=language,
             chunk_length=int(opts.chunk_length_s),
             condition_on_previous_text=condition,
             vad_filter=vad,
-            **self._decode_kwargs(opts),
+            **kwargs,
         )
+        return segs, info, kwargs["max_new_tokens"]
 
     def transcribe(self, audio: np.ndarray, opts: TranscriptionOptions, progress=None) -> EngineOutput:
         """Transcribe ``audio``: window by window with ``WhisperModel``, or with ``batch_size`` > 1 its windows side by side.
@@ -107,14 +141,15 @@ class FasterWhisperEngine:
                 for s in out.segments:
                     progress(min(s.end, duration))
             return out
-        segs, info = self._transcribe_file(audio, opts, opts.language, opts.condition_on_previous_text, opts.vad_filter)
+        notes: list[str] = []
+        segs, info, cap = self._transcribe_file(audio, opts, opts.language, opts.condition_on_previous_text, opts.vad_filter, notes)
         segments = []
         for s in segs:  # segments come as they are decoded
             segments.append(_segment(s))
             if progress is not None:
                 progress(min(segments[-1].end, duration))
         prob = float(info.language_probability) if opts.language is None else None
-        return EngineOutput("".join(s.text for s in segments).strip(), segments, info.language, prob)
+        return EngineOutput("".join(s.text for s in segments).strip(), segments, info.language, prob, notes, cap)
 
     def _transcribe_windows(self, audio: np.ndarray, opts: TranscriptionOptions) -> EngineOutput:
         from faster_whisper.transcribe import restore_speech_timestamps
@@ -133,22 +168,22 @@ class FasterWhisperEngine:
         language, prob = opts.language, None
         if language is None:
             language, prob = self.detect_language(windows[0] if windows else audio)
-        segments = []
-        for offset, decoded in zip(offsets, self._decode_windows(windows, language, opts, encoder_batch=opts.batch_size), strict=True):
+        segments, notes = [], []
+        decoded_windows, cap = self._decode_windows(windows, language, opts, opts.batch_size, notes)
+        for offset, decoded in zip(offsets, decoded_windows, strict=True):
             segments += [_shifted(s, offset) for s in decoded]
         if speech:
             segments = list(restore_speech_timestamps(segments, speech, SAMPLE_RATE))
-        notes = []
         if opts.condition_on_previous_text and len(windows) > 1:
             notes.append(
                 "condition_on_previous_text: no effect with batch_size > 1: "
                 "the windows are decoded side by side, none conditioned on the one before"
             )
-        return EngineOutput("".join(s.text for s in segments).strip(), segments, language, prob, notes)
+        return EngineOutput("".join(s.text for s in segments).strip(), segments, language, prob, notes, cap)
 
     def _decode_windows(
-        self, windows: list[np.ndarray], language: str, opts: TranscriptionOptions, encoder_batch: int
-    ) -> list[list[Segment]]:
+        self, windows: list[np.ndarray], language: str, opts: TranscriptionOptions, encoder_batch: int, notes: list[str]
+    ) -> tuple[list[list[Segment]], int]:
         """Decode each window (at most 30 s) as one Whisper window, ``opts.batch_size`` at a time.
 
         ``BatchedInferencePipeline`` decodes at the first temperature only and
@@ -161,14 +196,18 @@ class FasterWhisperEngine:
 
         The windows are laid end to end in one array, each starting on a
         fresh mel frame, and ``clip_timestamps`` marks each one as its own
-        window. Returns each window's segments, times relative to its start.
+        window. Generated tokens are capped by the longest window (see
+        :func:`~workbench.engines.common.token_cap`); a window decoded again
+        on its own, by its own length. Returns each window's segments, times
+        relative to its start, and the largest cap applied (0 when no window
+        holds audio).
         """
         from faster_whisper import BatchedInferencePipeline
 
         decoded: list[list[Segment]] = [[] for _ in windows]
         present = [k for k, w in enumerate(windows) if len(w)]
         if not present:
-            return decoded
+            return decoded, 0
         pipeline = BatchedInferencePipeline(_EncoderInPieces(self.model, encoder_batch))
         hop = self.model.feature_extractor.hop_length
         fps = self.model.frames_per_second
@@ -188,8 +227,10 @@ class FasterWhisperEngine:
             int(int(b["start"] * SAMPLE_RATE) / SAMPLE_RATE * fps): (k, float(s0) / SAMPLE_RATE)
             for k, s0, b in zip(present, starts, bounds, strict=True)
         }
+        kwargs = self._decode_kwargs(opts, max(len(windows[k]) for k in present) / SAMPLE_RATE, notes)
+        cap = kwargs["max_new_tokens"]
         segs, _ = pipeline.transcribe(
-            audio, language=language, clip_timestamps=bounds, batch_size=opts.batch_size, vad_filter=False, **self._decode_kwargs(opts)
+            audio, language=language, clip_timestamps=bounds, batch_size=opts.batch_size, vad_filter=False, **kwargs
         )
         found: dict[int, list] = {k: [] for k in present}
         for s in segs:
@@ -202,11 +243,11 @@ class FasterWhisperEngine:
             first = found[k][0][0]
             text = self.model.hf_tokenizer.decode([t for s, _ in found[k] for t in s.tokens if t < eot]).strip()
             if len(opts.temperatures) > 1 and _window_needs_fallback(text, first.avg_logprob, first.no_speech_prob, opts):
-                segs, _ = self._transcribe_file(windows[k], opts, language, condition=False, vad=False)
+                segs, _, _ = self._transcribe_file(windows[k], opts, language, False, False, notes)
                 decoded[k] = [_segment(s) for s in segs]
             elif not _judged_silent(first, opts):
                 decoded[k] = [_segment(s, offset) for s, offset in found[k]]
-        return decoded
+        return decoded, cap
 
     def detect_languages(self, clips: list[np.ndarray], batch_size: int = 1) -> list[tuple[str, float]]:
         """:meth:`detect_language` for many clips, ``batch_size`` at a time."""
@@ -227,8 +268,9 @@ class FasterWhisperEngine:
     ) -> list[EngineOutput]:
         """Transcribe many clips with ``BatchedInferencePipeline``, ``opts.batch_size`` at a time.
 
-        Each clip is its own window (see :meth:`_decode_windows`), so each is
-        decoded as it would be on its own, only together: the same
+        Each clip is its own window (see :meth:`_decode_windows`, which also
+        says how generated tokens are capped), so each is decoded as it would
+        be on its own, only together: the same
         temperature fallback and silence check, and with ``vad_filter`` the
         same Silero VAD settings as ``WhisperModel.transcribe`` (the clip's
         speech, joined, is the window; times are mapped back to the clip).
@@ -279,10 +321,12 @@ class FasterWhisperEngine:
         detect_on = [w if len(w) else c for w, c in zip(windows, clips, strict=True)]
         eb = encoder_batch or default_encoder_batch(self.device, opts.batch_size)
         for language, prob_of, members in _language_groups(self, detect_on, short, opts, languages):
-            for i, segments in zip(members, self._decode_windows([windows[i] for i in members], language, opts, eb), strict=True):
+            notes: list[str] = []
+            decoded, cap = self._decode_windows([windows[i] for i in members], language, opts, eb, notes)
+            for i, segments in zip(members, decoded, strict=True):
                 if speech.get(i):
                     segments = list(restore_speech_timestamps(segments, speech[i], SAMPLE_RATE))
-                outputs[i] = EngineOutput("".join(s.text for s in segments).strip(), segments, language, prob_of.get(i))
+                outputs[i] = EngineOutput("".join(s.text for s in segments).strip(), segments, language, prob_of.get(i), list(notes), cap)
         return outputs
 
 

@@ -1,14 +1,17 @@
 """The seed's path: the transformers ``pipeline`` over ``AutoModelForSpeechSeq2Seq``."""
 
 import contextlib
+import logging
 
 import numpy as np
 
 from ..constants import SAMPLE_RATE
+from ..errors import first_line
 from ..models import ModelRef
 from ..options import TRANSFORMERS, TranscriptionOptions, check_engine_options
 from .common import (
     DETECT_SECONDS,
+    MAX_PROMPT_TOKENS,
     EngineError,
     EngineOutput,
     Segment,
@@ -19,6 +22,9 @@ from .common import (
     _split_by_length,
     _torch_dtype,
     default_encoder_batch,
+    is_out_of_memory,
+    prompt_note,
+    token_cap,
 )
 
 
@@ -41,8 +47,10 @@ class TransformersEngine:
                 str(model.path), dtype=_torch_dtype(dtype), low_cpu_mem_usage=True, use_safetensors=True, trust_remote_code=False
             )
             self.processor = AutoProcessor.from_pretrained(str(model.path), trust_remote_code=False)
-        except (OSError, ValueError) as exc:
-            raise EngineError(f"transformers could not load the model in {model.path}: {str(exc).splitlines()[0]}") from exc
+        except Exception as exc:  # noqa: BLE001 - safetensors and tokenizers raise their own errors for damaged files
+            if is_out_of_memory(exc):  # the caller's memory recovery handles it
+                raise
+            raise EngineError(f"transformers could not load the model in {model.path}: {first_line(exc, with_type=True)}") from exc
         self.model.to(device)
         self.model.eval()
         self.pipe = pipeline(
@@ -55,6 +63,7 @@ class TransformersEngine:
         )
         gen = self.model.generation_config
         self.lang_to_id: dict[str, int] = dict(getattr(gen, "lang_to_id", None) or {})
+        _quiet_length_notice()
 
     # -- capabilities --------------------------------------------------------
     def languages(self) -> set[str]:
@@ -103,13 +112,34 @@ class TransformersEngine:
             found += [(tokens[ids[int(b)]], float(p)) for b, p in zip(best, best_p, strict=True)]
         return found
 
-    def _generate_kwargs(self, opts: TranscriptionOptions, language: str) -> dict:
+    def _prompt_ids(self, opts: TranscriptionOptions, notes: list[str]):
+        """``opts.initial_prompt`` as ``generate()``'s ``prompt_ids``, cut to its last tokens as faster-whisper cuts it; and its length.
+
+        Whisper's decoder keeps at most :data:`MAX_PROMPT_TOKENS` prompt
+        tokens; transformers refuses a longer prompt outright, faster-whisper
+        keeps the last ones. Here the last ones are kept too, and that is
+        said in ``notes`` (and as a warning).
+        """
+        if not opts.initial_prompt:
+            return None, 0
+        import torch
+
+        ids = np.asarray(self.processor.get_prompt_ids(opts.initial_prompt))  # <|startofprev|> and the prompt's tokens
+        if len(ids) - 1 > MAX_PROMPT_TOKENS:
+            kept = ids[-MAX_PROMPT_TOKENS:]
+            prompt_note(len(ids) - 1, self.processor.tokenizer.decode(kept.tolist()), notes)
+            ids = np.concatenate([ids[:1], kept])
+        return torch.tensor(ids, device=self.device), len(ids) - 1
+
+    def _generate_kwargs(self, opts: TranscriptionOptions, language: str, window_seconds: float, notes: list[str]) -> dict:
         """``generate()`` arguments; Whisper's own generate applies the safeguards to every window, short clips included.
 
         Each temperature above 0 samples (one sample, with ``num_beams=1``);
         ``no_speech_threshold`` only works together with ``logprob_threshold``
         there, so without a log-prob threshold it is left out (see
-        :func:`transformers_safeguard_notes`).
+        :func:`transformers_safeguard_notes`). ``max_new_tokens`` is
+        :func:`~workbench.engines.common.token_cap` for windows of
+        ``window_seconds`` of audio (the longest in the call).
         """
         check_engine_options(self.name, opts)
         generate = {
@@ -125,16 +155,16 @@ class TransformersEngine:
             generate["logprob_threshold"] = opts.log_prob_threshold
             if opts.no_speech_threshold is not None:
                 generate["no_speech_threshold"] = opts.no_speech_threshold
-        if opts.max_new_tokens:
-            generate["max_new_tokens"] = opts.max_new_tokens
-        if opts.initial_prompt:
-            import torch
-
-            generate["prompt_ids"] = torch.tensor(self.processor.get_prompt_ids(opts.initial_prompt), device=self.device)
+        prompt_ids, prompt_tokens = self._prompt_ids(opts, notes)
+        if prompt_ids is not None:
+            generate["prompt_ids"] = prompt_ids
+        generate["max_new_tokens"] = token_cap(window_seconds, opts, prompt_tokens, notes)
         return generate
 
     @staticmethod
-    def _output(out: dict, duration: float, opts: TranscriptionOptions, language: str, prob: float | None) -> EngineOutput:
+    def _output(
+        out: dict, duration: float, opts: TranscriptionOptions, language: str, prob: float | None, generate: dict, notes
+    ) -> EngineOutput:
         chunks = (out.get("chunks") or []) if opts.timestamps != "none" else []
         if opts.timestamps == "word" and chunks:
             words = [Word(c["timestamp"][0], c["timestamp"][1], c["text"]) for c in chunks]
@@ -143,7 +173,8 @@ class TransformersEngine:
             segments = [Segment(c["timestamp"][0], c["timestamp"][1], c["text"]) for c in chunks]
         else:
             segments = [Segment(0.0, duration, out["text"])]
-        return EngineOutput(out["text"].strip(), segments, language, prob, transformers_safeguard_notes(opts))
+        notes = [*notes, *transformers_safeguard_notes(opts)]
+        return EngineOutput(out["text"].strip(), segments, language, prob, notes, generate["max_new_tokens"])
 
     def transcribe(self, audio: np.ndarray, opts: TranscriptionOptions) -> EngineOutput:
         _seed_torch(opts.seed)
@@ -151,15 +182,18 @@ class TransformersEngine:
         language, prob = opts.language, None
         if language is None:
             language, prob = self.detect_language(audio)
+        duration = len(audio) / SAMPLE_RATE
         long = len(audio) > opts.chunk_length_s * SAMPLE_RATE
         timestamps = _PIPELINE_TIMESTAMPS[opts.timestamps]
         if long and timestamps is False:
             timestamps = True  # chunked long-form decoding needs timestamps to stitch windows; they are dropped below
-        kwargs = {"batch_size": opts.batch_size, "return_timestamps": timestamps, "generate_kwargs": self._generate_kwargs(opts, language)}
+        notes: list[str] = []
+        generate = self._generate_kwargs(opts, language, min(duration, opts.chunk_length_s), notes)
+        kwargs = {"batch_size": opts.batch_size, "return_timestamps": timestamps, "generate_kwargs": generate}
         if long:
             kwargs["chunk_length_s"] = opts.chunk_length_s
         out = self.pipe({"raw": audio, "sampling_rate": SAMPLE_RATE}, **kwargs)
-        return self._output(out, len(audio) / SAMPLE_RATE, opts, language, prob)
+        return self._output(out, duration, opts, language, prob, generate, notes)
 
     def transcribe_many(
         self, clips: list[np.ndarray], opts: TranscriptionOptions, languages=None, encoder_batch: int | None = None
@@ -167,8 +201,10 @@ class TransformersEngine:
         """Transcribe many clips, ``opts.batch_size`` at a time through the pipeline.
 
         Clips up to ``opts.chunk_length_s`` long are decoded together, one
-        language per pipeline call (clips are grouped by language). Longer
-        clips are transcribed one by one with :meth:`transcribe`.
+        language per pipeline call (clips are grouped by language), their
+        generated tokens capped by the longest clip of the call (see
+        :func:`~workbench.engines.common.token_cap`). Longer clips are
+        transcribed one by one with :meth:`transcribe`.
 
         Parameters
         ----------
@@ -205,15 +241,27 @@ class TransformersEngine:
         with _torch_encoder_in_pieces(self.model, encoder_batch):
             for language, prob_of, members in _language_groups(self, clips, short, opts, languages):
                 batch = [{"raw": clips[i], "sampling_rate": SAMPLE_RATE} for i in members]
+                notes: list[str] = []
+                generate = self._generate_kwargs(opts, language, max(len(clips[i]) for i in members) / SAMPLE_RATE, notes)
                 outs = self.pipe(
-                    batch,
-                    batch_size=opts.batch_size,
-                    return_timestamps=_PIPELINE_TIMESTAMPS[opts.timestamps],
-                    generate_kwargs=self._generate_kwargs(opts, language),
+                    batch, batch_size=opts.batch_size, return_timestamps=_PIPELINE_TIMESTAMPS[opts.timestamps], generate_kwargs=generate
                 )
                 for i, out in zip(members, outs, strict=True):
-                    outputs[i] = self._output(out, len(clips[i]) / SAMPLE_RATE, opts, language, prob_of.get(i))
+                    outputs[i] = self._output(out, len(clips[i]) / SAMPLE_RATE, opts, language, prob_of.get(i), generate, notes)
         return outputs
+
+
+class _LengthNotice(logging.Filter):
+    """Drops generate()'s notice that ``max_new_tokens`` overrides the checkpoint's ``max_length`` (every call sets it on purpose)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "seem to have been set" not in record.getMessage()
+
+
+def _quiet_length_notice() -> None:
+    logger = logging.getLogger("transformers.generation.utils")
+    if not any(isinstance(f, _LengthNotice) for f in logger.filters):
+        logger.addFilter(_LengthNotice())
 
 
 #: ``TranscriptionOptions.timestamps`` as the transformers pipeline's ``return_timestamps``.

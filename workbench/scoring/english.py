@@ -62,6 +62,13 @@ def _english_spelling_mapping() -> tuple[dict[str, str], str]:
 def english_normaliser() -> tuple[Callable[[str], str], str]:
     """Whisper's English text normaliser, as transformers ships it.
 
+    Whisper's normaliser leaves some runs of punctuation as words of their
+    own (``"..."`` becomes ``"."``, ``"…"`` becomes ``".."``); those, and any
+    other word without a letter or a digit, are dropped, as the basic
+    normaliser drops them. So a reference of punctuation alone has nothing to
+    score, whatever the punctuation, and stray dots in a transcript are not
+    counted as inserted words.
+
     Returns
     -------
     normalise : callable
@@ -75,11 +82,23 @@ def english_normaliser() -> tuple[Callable[[str], str], str]:
     >>> normalise, _ = english_normaliser()
     >>> normalise("And so, my fellow Americans")
     'and so my fellow americans'
+    >>> normalise("Wait... what?"), normalise("...")
+    ('wait what', '')
     """
     from transformers.models.whisper.english_normalizer import EnglishTextNormalizer
 
     mapping, source = _english_spelling_mapping()
-    return EnglishTextNormalizer(mapping), f"transformers EnglishTextNormalizer (Whisper); spelling table: {source}"
+    whisper = EnglishTextNormalizer(mapping)
+
+    def normalise(text: str) -> str:
+        return " ".join(word for word in whisper(text).split() if _has_letter_or_digit(word))
+
+    return normalise, f"transformers EnglishTextNormalizer (Whisper), words without a letter or digit dropped; spelling table: {source}"
+
+
+def _has_letter_or_digit(word: str) -> bool:
+    """Whether ``word`` holds a letter or a digit of any script (``"$5"`` does, ``"."`` and ``"%"`` do not)."""
+    return any(c.isalnum() for c in word)
 
 
 @functools.lru_cache(maxsize=1)
