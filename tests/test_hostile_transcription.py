@@ -320,7 +320,9 @@ def test_the_transcribe_command_names_a_damaged_local_model(tmp_path, capsys, mo
     (folder / "tokenizer.json").unlink()
     (folder / "tokenizer.json").write_text("not json")
     monkeypatch.setattr(warnings, "showwarning", warnings.showwarning)
-    assert cli.main(["transcribe", str(WEATHER), "--model", str(folder), "--engine", "faster-whisper", "--language", "en"]) == 1
+    assert (
+        cli.main(["transcribe", str(WEATHER), "--model", str(folder), "--engine", "faster-whisper", "--language", "en"]) == 2
+    )  # the model is the same for every file: one error, exit 2
     err = capsys.readouterr().err.strip().splitlines()
     assert err == [
         f"error: {folder / 'tokenizer.json'} is not valid JSON (Expecting value: line 1 column 1 (char 0)): "

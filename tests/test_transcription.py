@@ -568,7 +568,7 @@ def test_english_on_real_speech(shared_audio, engine):
     assert t.settings["audio"]["history"][-1] == {"step": "resample", "method": "soxr_hq", "from_rate": 44_100, "to_rate": 16_000}
     assert t.settings["engine"] == engine and t.settings["model"]["source"] == "embedded"
     assert t.timings["audio_s"] == pytest.approx(11.0)
-    assert 0 < t.timings["real_time_factor"] < 5
+    assert t.timings["real_time_factor"] > 0  # speed is measured by the benchmarks, not asserted here
     json.loads(t.to_json())
 
 
@@ -609,8 +609,26 @@ def test_word_timestamps(shared_audio):
 
 def test_cantonese_on_base_fails_clearly():
     audio = (np.zeros(16000, np.float32), 16000)
-    with pytest.raises(LanguageNotSupportedError, match=r"no Cantonese token <\|yue\|>.*large-v3.*language='zh'.*language_fallback=True"):
-        transcribe(audio, engine="faster-whisper", language="粤语")
+    with pytest.raises(
+        LanguageNotSupportedError, match=r"no Cantonese token <\|yue\|>.*large-v3.*language_fallback=False.*language='zh'"
+    ) as err:
+        transcribe(audio, engine="faster-whisper", language="粤语", language_fallback=False)
+    assert "--strict-language" in err.value.in_terms("cli") and "--language zh" in err.value.in_terms("cli")
+    assert "fall back to zh" in err.value.in_terms("panel")
+
+
+def test_cantonese_falls_back_to_zh_by_default_before_the_model_loads(monkeypatch):
+    import workbench.transcription as transcription
+
+    loads = []
+    real = transcription.get_engine
+    monkeypatch.setattr(transcription, "get_engine", lambda *a, **k: loads.append(a) or real(*a, **k))
+    with pytest.raises(LanguageNotSupportedError):
+        transcribe((np.zeros(16000, np.float32), 16000), engine="faster-whisper", language="yue", language_fallback=False)
+    assert loads == []  # refused from the model's files, before loading it
+    with pytest.warns(TranscriptionWarning, match="used 'zh' instead"):
+        t = transcribe((np.full(16000, 0.01, np.float32), 16000), engine="faster-whisper", language="yue", **GREEDY)
+    assert t.settings["language_fallback"] is True and any("yue" in f for f in t.fallbacks)
 
 
 def test_cantonese_fallback_is_recorded(shared_audio):

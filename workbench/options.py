@@ -117,8 +117,11 @@ class TranscriptionOptions:
     compute_type : str
         faster-whisper: ``"auto"`` is int8 on CPU, float16 on CUDA.
     language_fallback : bool
-        When the model cannot do ``language`` (e.g. ``yue`` on a pre-large-v3
-        model), use ``zh`` instead and record it, rather than raising.
+        When the model cannot do ``language`` (``yue`` on a model before
+        large-v3, which has no ``<|yue|>`` token), use ``zh`` instead, say so
+        (a warning, and a note in the result's ``fallbacks``). The default;
+        ``False`` is strict: refuse, before the model loads. The CLI's switch
+        is ``--strict-language``, the panel's the "fall back to zh" checkbox.
     resampler : str
         Used when the audio is not 16 kHz.
     warmup : bool
@@ -139,7 +142,7 @@ class TranscriptionOptions:
     device: str = "auto"
     dtype: str = "auto"
     compute_type: str = "auto"
-    language_fallback: bool = False
+    language_fallback: bool = True
     resampler: str = DEFAULT_RESAMPLER
     warmup: bool = False
     cudnn_benchmark: bool = False

@@ -32,7 +32,7 @@ from .engines import (
 )
 from .errors import AudioWarning, TranscriptionWarning, WorkbenchError
 from .io import dumps
-from .languages import language_name, normalise_language
+from .languages import language_name, model_languages, normalise_language
 from .models import EMBEDDED, ModelRef, resolve_model
 from .options import (
     ENGINES,
@@ -41,6 +41,7 @@ from .options import (
     OptionsError,
     TranscriptionOptions,
     check_engine_options,
+    default_engine,
     resolve_compute_type,
     resolve_device,
     resolve_dtype,
@@ -155,6 +156,7 @@ class _Run:
     @classmethod
     def start(cls, engine: str, options: TranscriptionOptions | None, kwargs: dict, **fixed) -> "_Run":
         """Check the engine and the options (``kwargs`` as given by the caller, ``fixed`` by the function)."""
+        engine = engine or default_engine()
         if engine not in ENGINES:
             raise EngineError(f"unknown engine {engine!r}; choose one of: {', '.join(ENGINES)}")
         unknown = set(kwargs) - _option_names()
@@ -180,6 +182,9 @@ class _Run:
         else:
             self.precision = resolve_compute_type(opts.compute_type, self.device)
         self.ref = resolve_model(model, engine=self.engine)
+        known = model_languages(self.ref.path)  # from the model's files: a refusal comes before the model loads
+        if known and opts.language is not None and opts.language not in known:
+            opts = self.opts = _language_fallback(opts, self.ref.name, set(known), self.fallbacks)
         self.loaded, self.load_s = get_engine(self.engine, self.ref, self.device, self.precision)
         supported = self.loaded.languages()
         if opts.language is not None and opts.language not in supported:
@@ -273,7 +278,7 @@ def _not_decoded(samples: np.ndarray, name: str, language: str | None) -> Engine
 
 
 def transcribe(
-    audio, model: str = EMBEDDED, engine: str = TRANSFORMERS, *, options: TranscriptionOptions | None = None, progress=None, **kwargs
+    audio, model: str = EMBEDDED, engine: str | None = None, *, options: TranscriptionOptions | None = None, progress=None, **kwargs
 ) -> Transcript:
     """Transcribe ``audio`` with Whisper.
 
@@ -285,7 +290,9 @@ def transcribe(
     model : str
         ``"embedded"`` (Whisper base, offline), a Hugging Face id, a
         ``"ms:"`` ModelScope id, or a folder. See :mod:`workbench.models`.
-    engine : {"transformers", "faster-whisper"}
+    engine : {"transformers", "faster-whisper"}, optional
+        Default: faster-whisper where it is installed, else transformers
+        (:func:`workbench.options.default_engine`).
     options : TranscriptionOptions, optional
         Or pass its fields as keyword arguments (``language="yue"``, ``beam_size=1``...).
     progress : callable, optional
@@ -335,7 +342,7 @@ def transcribe(
 def transcribe_batch(
     clips,
     model: str = EMBEDDED,
-    engine: str = TRANSFORMERS,
+    engine: str | None = None,
     *,
     batch_size: int = DEFAULT_BATCH_CLIPS,
     languages=None,
@@ -360,7 +367,9 @@ def transcribe_batch(
     clips : iterable of path, Clip or (array, rate)
         As for :func:`transcribe`.
     model : str
-    engine : {"transformers", "faster-whisper"}
+    engine : {"transformers", "faster-whisper"}, optional
+        Default: faster-whisper where it is installed, else transformers
+        (:func:`workbench.options.default_engine`).
     batch_size : int
         Clips decoded together (recorded as ``settings["batch_size"]``).
     languages : sequence of (str or None), optional
@@ -474,17 +483,21 @@ def _language_fallback(opts: TranscriptionOptions, model_name: str, supported: s
     if wanted == "yue":
         if not opts.language_fallback:
             raise LanguageNotSupportedError(
-                f"model {model_name!r} has no Cantonese token <|yue|>: "
-                "only Whisper large-v3-family checkpoints can be asked for Cantonese. "
-                "Use language='zh' (optionally with a Cantonese initial_prompt, e.g. '以下係廣東話。'), "
-                "or pass language_fallback=True to fall back to 'zh' automatically."
+                "model {model!r} has no Cantonese token <|yue|> (only Whisper large-v3-family checkpoints can be asked for Cantonese), "
+                "and {strict} asks for no fallback. Use {use_zh} (optionally with a Cantonese initial prompt, "
+                "e.g. '以下係廣東話。'), or {relax} to fall back to 'zh' automatically, recorded in the result.",
+                model=model_name,
             )
         note = f"language: {model_name!r} cannot do 'yue' (no <|yue|> token); used '{CANTONESE_FALLBACK}' instead"
         warnings.warn(note, TranscriptionWarning, stacklevel=4)  # the caller of transcribe / transcribe_batch
         fallbacks.append(note)
         return opts.with_(language=CANTONESE_FALLBACK)
     raise LanguageNotSupportedError(
-        f"model {model_name!r} has no token for language {wanted!r} ({language_name(wanted)}); it supports: {', '.join(sorted(supported))}"
+        "model {model!r} has no token for language {wanted!r} ({name}); it supports: {supported}",
+        model=model_name,
+        wanted=wanted,
+        name=language_name(wanted),
+        supported=", ".join(sorted(supported)),
     )
 
 

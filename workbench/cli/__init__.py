@@ -215,7 +215,9 @@ def cmd_demo(args) -> int:
 def cmd_transcribe(args) -> int:
     from tqdm.auto import tqdm
 
+    from ..engines import LanguageNotSupportedError
     from ..io import dumps, write_text
+    from ..models import ModelError
     from ..options import TranscriptionOptions, default_engine
     from ..transcription import transcribe
     from ..writers import write_transcript
@@ -231,6 +233,8 @@ def cmd_transcribe(args) -> int:
         bar.set_postfix_str(Path(path).name)
         try:
             t = transcribe(path, model=args.model, engine=args.engine or default_engine(), **options)
+        except (LanguageNotSupportedError, ModelError):
+            raise  # the same for every file: said once, by main()
         except WorkbenchError as exc:
             failures.append({"path": path, "error": str(exc)})
             print(f"error: {exc}", file=sys.stderr)
@@ -453,7 +457,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--task", choices=["transcribe", "translate"], help="transcribe, or translate into English (default: transcribe)")
     p.add_argument("--beam-size", type=int, metavar="N", help="beam search width; 1 is greedy decoding (default: 5)")
     p.add_argument("--temperature", type=float, help="first sampling temperature of every window; 0 is deterministic (default: 0)")
-    p.add_argument("--max-new-tokens", type=int, metavar="N", help="cap on generated tokens per 30-s window (default: the model's limit)")
+    p.add_argument(
+        "--max-new-tokens",
+        type=int,
+        metavar="N",
+        help="cap on generated tokens per 30-s window (default: capped by each window's duration)",
+    )
     p.add_argument(
         "--chunk-length",
         dest="chunk_length_s",
@@ -472,10 +481,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--compute-type", help="faster-whisper: auto, int8, float16, float32... (default: auto, float16 on a GPU, int8 on a CPU)"
     )
     p.add_argument(
-        "--language-fallback",
-        action="store_true",
+        "--strict-language",
+        dest="language_fallback",
+        action="store_false",
         default=None,
-        help="use zh when the model cannot do yue, and record it (default: refuse)",
+        help="refuse a language the model has no token for (yue on models before large-v3) instead of "
+        "transcribing as zh (default: fall back to zh, with a note, recorded in the result)",
     )
     p.add_argument("--resampler", help=f"resampler for audio that is not 16 kHz, see 'resamplers' (default: {DEFAULT_RESAMPLER})")
     p.add_argument(
@@ -605,7 +616,8 @@ def main(argv=None) -> int:
     try:
         return int(args.func(args) or 0)
     except WorkbenchError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        in_terms = getattr(exc, "in_terms", None)  # a language refusal names the CLI's switch, not Python's
+        print(f"error: {in_terms('cli') if in_terms else exc}", file=sys.stderr)
         return EXIT_ERROR
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)

@@ -28,7 +28,28 @@ class EngineError(WorkbenchError):
 
 
 class LanguageNotSupportedError(EngineError, ValueError):
-    """The loaded model has no token for the requested language."""
+    """The model has no token for the requested language.
+
+    The message names the switch that changes this in the caller's own
+    terms: ``str(exc)`` in Python's (``language_fallback=...``);
+    :meth:`in_terms` renders it for the command line or the panel.
+    """
+
+    #: How each front door names the strict switch, and how to turn it off.
+    TERMS = {
+        "python": ("language_fallback=False", "leave language_fallback at its default (True)", "language='zh'"),
+        "cli": ("--strict-language", "drop --strict-language", "--language zh"),
+        "panel": ("the unticked 'fall back to zh' box", "tick 'fall back to zh'", "language zh"),
+    }
+
+    def __init__(self, template: str, **values):
+        self.template, self.values = template, values
+        super().__init__(self.in_terms("python"))
+
+    def in_terms(self, caller: str) -> str:
+        """The message with the switch named as ``caller`` (``"python"``, ``"cli"`` or ``"panel"``) names it."""
+        strict, relax, use_zh = self.TERMS[caller]
+        return self.template.format(strict=strict, relax=relax, use_zh=use_zh, **self.values)
 
 
 @dataclass

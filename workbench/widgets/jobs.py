@@ -96,7 +96,8 @@ class JobsMixin:
             try:
                 return fn(*args, **kwargs)
             except WorkbenchError as exc:
-                self._show_message(str(exc), "error")
+                in_terms = getattr(exc, "in_terms", None)  # a language refusal names the panel's checkbox
+                self._show_message(in_terms("panel") if in_terms else str(exc), "error")
             except Exception as exc:  # noqa: BLE001 - shown in the panel with its traceback folded away
                 self._show_message(
                     f"Something unexpected went wrong while {action}: {type(exc).__name__}: {first_line(exc)}",
