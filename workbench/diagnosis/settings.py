@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import math
+from ..options import MAX_TOKENS, MIN_TOKENS, TOKENS_PER_SECOND, token_cap  # noqa: F401 - re-exported: the diagnosis caps by them
 
 #: The reference pipeline every resampler is compared with, clip by clip.
 REFERENCE_RESAMPLER = "soxr_vhq"
@@ -44,19 +44,6 @@ DIAGNOSIS_OPTIONS = {
     "timestamps": "none",
     "language_fallback": True,
 }
-#: Generated tokens allowed per second of audio (and a floor): speech cannot justify more,
-#: and a repetition loop stops there instead of running to the 448-token limit.
-TOKENS_PER_SECOND = 10  # fast Cantonese is about 6 characters a second, about 1.5 tokens each in Whisper's vocabulary
-MIN_TOKENS = 16
-MAX_TOKENS = 224  # Whisper's own default sample length: half the 448-token context, leaving room for the prompt
+
 #: Run columns that identify a run.
 KEY_COLUMNS = ("clip", "recording", "condition", "resampler")
-
-
-def token_cap(seconds: float) -> int:
-    """Generated tokens one 30-s window may hold for ``seconds`` of audio.
-
-    >>> token_cap(2.0), token_cap(13.2), token_cap(120.0)
-    (36, 148, 224)
-    """
-    return int(min(MAX_TOKENS, MIN_TOKENS + math.ceil(TOKENS_PER_SECOND * min(seconds, 30.0))))

@@ -144,7 +144,7 @@ def token_cap(window_seconds: float, opts: TranscriptionOptions, prompt_tokens: 
     >>> token_cap(2.0, TranscriptionOptions(max_new_tokens=448), 0, notes), notes
     (444, ["max_new_tokens: 448 does not fit Whisper's 448 decoder positions (with the 4 start tokens); used 444"])
     """
-    from ..diagnosis.settings import token_cap as duration_cap  # the diagnosis package is heavy: imported when first needed
+    from ..options import token_cap as duration_cap
 
     room = decoder_room(prompt_tokens)
     if not opts.max_new_tokens:
