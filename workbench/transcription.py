@@ -112,7 +112,7 @@ def _prepare_audio(audio, resampler: str) -> tuple[np.ndarray, dict, str | None]
     if isinstance(audio, (str, Path)):
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always", AudioWarning)
-            clip = load_audio(audio)
+            clip = load_audio(audio, target_rate=SAMPLE_RATE, resampler=resampler)  # long files: decoded and resampled in a stream
         for w in caught:
             warnings.warn(w.message, w.category, stacklevel=3)
         source = str(audio)
