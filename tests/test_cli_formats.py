@@ -3,13 +3,20 @@
 from __future__ import annotations
 
 import json
+import os
+import re
 import shutil
+import subprocess
+import sys
 
+import numpy as np
 import pytest
 
-from workbench.cli import main
+from workbench.audio import load_audio
+from workbench.cli import AUDIO_BAR_SECONDS, _AudioBar, main
 from workbench.datasets import BUNDLED_DIR
 from workbench.engines.common import Segment, Word
+from workbench.transcription import transcribe
 from workbench.writers import FORMATS, format_srt, format_tsv, format_txt, format_vtt, parse_formats, timestamp
 
 CLIP = BUNDLED_DIR / "en_weather_44k.flac"
@@ -120,3 +127,98 @@ def test_bench_cli_measures_both_sides_in_fresh_processes(capsys):
     for side in ("workbench", "plain"):
         assert r[side]["wall_s"] > 0.2 and r[side]["peak_rss_bytes"] > 50 * 2**20  # a real process loaded a real model
     assert r["time_ratio"] == pytest.approx(r["workbench"]["wall_s"] / r["plain"]["wall_s"])
+
+
+# --------------------------------------------------------------------------
+# What the command prints while it works
+# --------------------------------------------------------------------------
+
+
+def _weather_16k() -> np.ndarray:
+    return load_audio(CLIP, target_rate=16_000).mono.astype(np.float32)
+
+
+def test_segments_reach_the_caller_as_they_are_decoded():
+    speech = _weather_16k()
+    gap = np.zeros(16_000, np.float32)
+    audio = np.concatenate([speech, gap, speech, gap, speech])  # three sentences: three segments
+    events = []
+    t = transcribe(
+        (audio, 16_000),
+        engine="faster-whisper",
+        language="en",
+        beam_size=1,
+        on_segment=lambda s: events.append(("segment", s.end)),
+        progress=lambda done, total: events.append(("progress", done, total)),
+    )
+    total = len(audio) / 16_000
+    assert events[0] == ("progress", 0.0, total)  # said before the model loads: the caller can size its bar
+    segments = [e for e in events if e[0] == "segment"]
+    assert len(segments) == len(t.segments) >= 2
+    # each segment is handed over before the progress that follows it: one after the other, not all at the end
+    for k, event in enumerate(events[1:-1], start=1):
+        if event[0] == "segment":
+            assert events[k + 1] == ("progress", min(event[1], total), total)
+    assert events[-1][1:] == (pytest.approx(t.segments[-1].end), total)
+
+
+def test_verbose_prints_timed_segments_and_keeps_json_clean(capsys):
+    assert main(["transcribe", str(CLIP), "--engine", "faster-whisper", "--language", "en", "--beam-size", "1", "--verbose"]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert len(out) == 1  # the segment said it: the text is not printed again
+    assert re.fullmatch(r"\[00:00\.000 --> 00:0[23]\.\d00\] The weather today is sunny, with a light breeze from the west\.", out[0])
+
+    assert main(["transcribe", str(CLIP), "--engine", "faster-whisper", "--language", "en", "--beam-size", "1", "--verbose", "--json"]) == 0
+    out, err = capsys.readouterr()
+    assert json.loads(out)["results"][0]["text"].startswith("The weather today")  # standard output stays JSON
+    assert re.search(r"^\[00:00\.000 --> 00:0[23]\.\d00\] The weather today", err, re.M)
+
+
+def test_long_files_get_a_bar_over_their_audio(capsys):
+    bar = _AudioBar("long.flac", mininterval=0)  # every update drawn
+    for done in (0.0, 30.0, 61.4, 90.0):
+        bar.update(done, 90.0)
+    bar.close()
+    shown = capsys.readouterr().err.replace("\r", "\n")
+    assert "long.flac: 100%" in shown and "90/90 s of audio" in shown and "30/90 s of audio" in shown
+    short = _AudioBar("short.flac", mininterval=0)
+    short.update(0.0, AUDIO_BAR_SECONDS)
+    short.update(AUDIO_BAR_SECONDS, AUDIO_BAR_SECONDS)
+    short.close()
+    assert capsys.readouterr().err == ""  # one window: the answer comes before a bar would say anything
+
+
+@pytest.mark.slow
+def test_the_transformers_command_prints_only_the_transcript(tmp_path):
+    env = {**os.environ, "PYTHONWARNINGS": "default"}
+    proc = subprocess.run(
+        [sys.executable, "-m", "workbench", "transcribe", str(CLIP), "--engine", "transformers", "--language", "en", "--beam-size", "1"],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=tmp_path,
+        timeout=300,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() == "The weather today is sunny, with a light breeze from the west."
+    assert proc.stderr == ""  # no "Loading weights" bar, no generate() deprecation notice
+
+
+@pytest.mark.slow
+def test_transformers_reports_progress_per_chunk_of_a_long_file():
+    speech = _weather_16k()
+    audio = np.concatenate([np.concatenate([speech, np.zeros(32_000, np.float32)])] * 10)[: 50 * 16_000]  # 50 s: three chunks
+    progress = []
+    t = transcribe(
+        (audio, 16_000),
+        engine="transformers",
+        language="en",
+        beam_size=1,
+        timestamps="none",
+        temperature_increment=0,
+        progress=lambda done, total: progress.append(done),
+    )
+    assert "weather" in t.text.lower()
+    assert progress[0] == 0.0 and progress[-1] == 50.0
+    assert progress == sorted(progress) and len(set(progress)) >= 3  # the bar moves while the chunks are decoded
+    assert any("decodes overlapping 30-s chunks independently" in n for n in t.settings["safeguard_notes"])

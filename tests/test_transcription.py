@@ -651,7 +651,7 @@ class FlakyEngine:
     def __init__(self, device, ok_batch):
         self.device, self.ok_batch, self.calls = device, ok_batch, []
 
-    def transcribe(self, audio, opts):
+    def transcribe(self, audio, opts, progress=None, on_segment=None):
         import torch
 
         self.calls.append((self.device, opts.batch_size))
@@ -694,7 +694,7 @@ def test_out_of_memory_at_batch_one_falls_back_to_cpu_float32(monkeypatch):
 
 def test_other_errors_are_not_swallowed():
     class Broken(FlakyEngine):
-        def transcribe(self, audio, opts):
+        def transcribe(self, audio, opts, progress=None, on_segment=None):
             raise RuntimeError("shape mismatch")
 
     with pytest.raises(RuntimeError, match="shape mismatch"):
@@ -851,7 +851,7 @@ def test_a_long_file_is_processed_in_windows_with_one_model_load(monkeypatch):
         timestamps="none",
         condition_on_previous_text=False,
         device="cpu",
-        progress=progress.append,
+        progress=lambda done, total: progress.append(done),
     )
     engines.clear_engines()
     assert t.timings["audio_s"] == 30 * LONG_FILE_WINDOWS

@@ -103,7 +103,7 @@ def counting_transcribe(monkeypatch):
     def fake(audio, model, engine, *, options, progress=None):
         calls.append((model, engine, options))
         if progress is not None:
-            progress(audio.duration)
+            progress(audio.duration, audio.duration)
         return fake_transcript()
 
     monkeypatch.setattr(wbw_transcribing, "transcribe", fake)

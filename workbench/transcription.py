@@ -36,7 +36,6 @@ from .languages import language_name, model_languages, normalise_language
 from .models import EMBEDDED, ModelRef, resolve_model
 from .options import (
     ENGINES,
-    FASTER_WHISPER,
     TRANSFORMERS,
     OptionsError,
     TranscriptionOptions,
@@ -278,7 +277,14 @@ def _not_decoded(samples: np.ndarray, name: str, language: str | None) -> Engine
 
 
 def transcribe(
-    audio, model: str = EMBEDDED, engine: str | None = None, *, options: TranscriptionOptions | None = None, progress=None, **kwargs
+    audio,
+    model: str = EMBEDDED,
+    engine: str | None = None,
+    *,
+    options: TranscriptionOptions | None = None,
+    progress=None,
+    on_segment=None,
+    **kwargs,
 ) -> Transcript:
     """Transcribe ``audio`` with Whisper.
 
@@ -296,7 +302,13 @@ def transcribe(
     options : TranscriptionOptions, optional
         Or pass its fields as keyword arguments (``language="yue"``, ``beam_size=1``...).
     progress : callable, optional
-        Called with seconds of audio done (faster-whisper reports per segment).
+        Called as ``progress(done_s, total_s)``, in seconds of audio: once
+        with 0 when the audio is ready (before the model loads), then as
+        the engine gets on (faster-whisper: per segment; transformers: per
+        30-s chunk of a long file), and with ``total_s`` at the end.
+    on_segment : callable, optional
+        Called with each :class:`Segment` as it is decoded (faster-whisper),
+        or as soon as the pipeline has joined its chunks (transformers).
 
     Returns
     -------
@@ -316,6 +328,13 @@ def transcribe(
     t0 = time.perf_counter()
     samples, audio_info, source = _prepare_audio(audio, run.opts.resampler)
     preprocess_s = time.perf_counter() - t0
+    audio_s = len(samples) / SAMPLE_RATE
+    report = None
+    if progress is not None:
+        progress(0.0, audio_s)
+
+        def report(done_s: float) -> None:
+            progress(done_s, audio_s)
 
     run.load(model)
 
@@ -323,11 +342,12 @@ def transcribe(
     out = _not_decoded(samples, source or "audio", run.opts.language)
     if out is None:
         out, run.loaded, run.opts, run.device, run.precision = _run_with_memory_recovery(
-            run.loaded, run.ref, engine, samples, run.opts, run.device, run.precision, run.fallbacks, progress
+            run.loaded, run.ref, run.engine, samples, run.opts, run.device, run.precision, run.fallbacks, report, on_segment
         )
+    elif progress is not None:
+        progress(audio_s, audio_s)
     inference_s = time.perf_counter() - t1
 
-    audio_s = len(samples) / SAMPLE_RATE
     timings = {
         "load_s": run.load_s,
         "preprocess_s": preprocess_s,
@@ -384,7 +404,8 @@ def transcribe_batch(
         clip without its own; where neither is given the clip's language is
         detected. Clips are decoded in groups of one language.
     progress : callable, optional
-        Called with seconds of audio done after each batch.
+        Called as ``progress(done_s, total_s)``, in seconds of audio of
+        all the clips, after each batch.
 
     Returns
     -------
@@ -425,8 +446,9 @@ def transcribe_batch(
         if outputs[i] is not None:
             done_s += len(x) / SAMPLE_RATE
     todo = [i for i, out in enumerate(outputs) if out is None]
+    total_s = sum(len(x) for x in samples) / SAMPLE_RATE
     if progress is not None and done_s and not todo:
-        progress(done_s)
+        progress(done_s, total_s)
     start = 0
     t_all = time.perf_counter()
     while start < len(todo):
@@ -444,10 +466,10 @@ def transcribe_batch(
         start += len(part)
         done_s += sum(len(samples[i]) for i in part) / SAMPLE_RATE
         if progress is not None:
-            progress(done_s)
+            progress(done_s, total_s)
     batch_s = time.perf_counter() - t_all
 
-    batch_audio_s = sum(len(x) for x in samples) / SAMPLE_RATE
+    batch_audio_s = total_s
     versions = run.versions()
     results = []
     for (x, audio_info, source), out, share, pre in zip(prepared, outputs, shares, preprocess, strict=True):
@@ -501,14 +523,11 @@ def _language_fallback(opts: TranscriptionOptions, model_name: str, supported: s
     )
 
 
-def _run_with_memory_recovery(loaded, ref, engine, samples, opts, device, precision, fallbacks, progress):
+def _run_with_memory_recovery(loaded, ref, engine, samples, opts, device, precision, fallbacks, progress, on_segment=None):
     """The seed's recovery advice, made automatic: halve the batch on OOM, then move to the CPU."""
     while True:
         try:
-            if engine == FASTER_WHISPER:
-                out = loaded.transcribe(samples, opts, progress=progress)
-            else:
-                out = loaded.transcribe(samples, opts)
+            out = loaded.transcribe(samples, opts, progress=progress, on_segment=on_segment)
             return out, loaded, opts, device, precision
         except Exception as exc:  # noqa: BLE001 - only memory errors are handled; the rest re-raise
             loaded, opts, device, precision = _recover_from(exc, loaded, ref, engine, opts, device, precision, fallbacks)

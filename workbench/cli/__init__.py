@@ -228,17 +228,30 @@ def cmd_transcribe(args) -> int:
     options = {k: None if v is _NO_THRESHOLD else v for k, v in options.items()}
     planned = _planned_outputs(args)  # every output checked before the first file is decoded
     results, failures = [], []
-    bar = tqdm(args.files, desc="transcribing", unit="file", disable=len(args.files) < 2 or args.json)
+    several = len(args.files) > 1
+    bar = tqdm(args.files, desc="transcribing", unit="file", disable=not several or args.json)
     for path in bar:
         bar.set_postfix_str(Path(path).name)
+        if args.verbose and several:
+            tqdm.write(f"{path}:", file=sys.stderr if args.json else sys.stdout)
+        audio_bar = _AudioBar(Path(path).name, disable=args.json)
         try:
-            t = transcribe(path, model=args.model, engine=args.engine or default_engine(), **options)
+            t = transcribe(
+                path,
+                model=args.model,
+                engine=args.engine or default_engine(),
+                progress=audio_bar.update,
+                on_segment=_segment_printer(sys.stderr if args.json else sys.stdout) if args.verbose else None,
+                **options,
+            )
         except (LanguageNotSupportedError, ModelError):
             raise  # the same for every file: said once, by main()
         except WorkbenchError as exc:
             failures.append({"path": path, "error": str(exc)})
             print(f"error: {exc}", file=sys.stderr)
             continue
+        finally:
+            audio_bar.close()
         row = t.to_dict()
         row["path"] = path
         results.append(row)
@@ -246,11 +259,61 @@ def cmd_transcribe(args) -> int:
             write_text(args.output, "".join(dumps(r) + "\n" for r in results))
         if planned.get(path):
             write_transcript(t, planned[path])
-        if not args.json:
-            tqdm.write(f"{path}: {t.text}" if len(args.files) > 1 else t.text)
+        if not args.json and not args.verbose:  # verbose: the segments have said it
+            tqdm.write(f"{path}: {t.text}" if several else t.text)
     if args.json:
         _print_json(({"results": results, "failures": failures}))
     return 1 if failures else 0
+
+
+#: Files longer than this get a progress bar over their audio (more than one 30-s window).
+AUDIO_BAR_SECONDS = 30.0
+
+
+class _AudioBar:
+    """A progress bar over one file's audio time, shown only for files longer than :data:`AUDIO_BAR_SECONDS`.
+
+    ``update`` is :func:`~workbench.transcription.transcribe`'s ``progress``
+    callback: the first call says how long the audio is. ``bar_options``
+    go to tqdm.
+    """
+
+    def __init__(self, name: str, disable: bool = False, **bar_options):
+        self.name, self.disable, self.bar, self.bar_options = name, disable, None, bar_options
+
+    def update(self, done_s: float, total_s: float) -> None:
+        if self.bar is None:
+            if self.disable or total_s <= AUDIO_BAR_SECONDS:
+                return
+            from tqdm.auto import tqdm
+
+            self.bar = tqdm(
+                total=round(total_s, 1),
+                desc=self.name,
+                unit="s",
+                leave=False,
+                bar_format="{desc}: {percentage:3.0f}%|{bar}| {n:.0f}/{total:.0f} s of audio [{elapsed}<{remaining}]",
+                **self.bar_options,
+            )
+        self.bar.update(round(min(done_s, total_s) - self.bar.n, 1))
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+
+
+def _segment_printer(stream):
+    """``on_segment`` for ``--verbose``: each segment as ``[MM:SS.mmm --> MM:SS.mmm] text``, as it is decoded."""
+    from tqdm.auto import tqdm
+
+    from ..writers import timestamp
+
+    def show(segment) -> None:
+        start = 0.0 if segment.start is None else segment.start
+        end = start if segment.end is None else segment.end
+        tqdm.write(f"[{timestamp(start, always_hours=False)} --> {timestamp(end, always_hours=False)}] {segment.text.strip()}", file=stream)
+
+    return show
 
 
 def _planned_outputs(args) -> dict:
@@ -544,6 +607,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--output-dir", metavar="FOLDER", help="folder for --output-format files, created if missing (default: the current folder)"
     )
     p.add_argument("--force", action="store_true", help="overwrite an existing output that is not of the kind written (default: refuse)")
+    p.add_argument(
+        "--verbose",
+        action="store_true",
+        help="print each segment with its times as it is decoded (transformers: once the file's chunks are joined); "
+        "with --json, on standard error (default: print each file's text when done)",
+    )
     p.add_argument("--json", action="store_true", help="print every result (text, segments, settings, timings) as JSON")
     p.set_defaults(func=cmd_transcribe)
 

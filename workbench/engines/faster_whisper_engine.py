@@ -125,8 +125,12 @@ class FasterWhisperEngine:
         )
         return segs, info, kwargs["max_new_tokens"]
 
-    def transcribe(self, audio: np.ndarray, opts: TranscriptionOptions, progress=None) -> EngineOutput:
+    def transcribe(self, audio: np.ndarray, opts: TranscriptionOptions, progress=None, on_segment=None) -> EngineOutput:
         """Transcribe ``audio``: window by window with ``WhisperModel``, or with ``batch_size`` > 1 its windows side by side.
+
+        ``progress`` is called with the seconds of audio done and
+        ``on_segment`` with each :class:`Segment`, as each segment is
+        decoded (batched, once all windows are).
 
         Batched, the windows are ``chunk_length_s`` slices of the audio (with
         ``vad_filter``, its speech, merged into windows of at most
@@ -137,17 +141,15 @@ class FasterWhisperEngine:
         duration = len(audio) / SAMPLE_RATE
         if opts.batch_size > 1:
             out = self._transcribe_windows(audio, opts)
-            if progress is not None:
-                for s in out.segments:
-                    progress(min(s.end, duration))
+            for s in out.segments:
+                _report(s, duration, progress, on_segment)
             return out
         notes: list[str] = []
         segs, info, cap = self._transcribe_file(audio, opts, opts.language, opts.condition_on_previous_text, opts.vad_filter, notes)
         segments = []
         for s in segs:  # segments come as they are decoded
             segments.append(_segment(s))
-            if progress is not None:
-                progress(min(segments[-1].end, duration))
+            _report(segments[-1], duration, progress, on_segment)
         prob = float(info.language_probability) if opts.language is None else None
         return EngineOutput("".join(s.text for s in segments).strip(), segments, info.language, prob, notes, cap)
 
@@ -328,6 +330,14 @@ class FasterWhisperEngine:
                     segments = list(restore_speech_timestamps(segments, speech[i], SAMPLE_RATE))
                 outputs[i] = EngineOutput("".join(s.text for s in segments).strip(), segments, language, prob_of.get(i), list(notes), cap)
         return outputs
+
+
+def _report(segment: Segment, duration: float, progress, on_segment) -> None:
+    """Tell the caller's callbacks about a decoded ``segment``."""
+    if on_segment is not None:
+        on_segment(segment)
+    if progress is not None:
+        progress(min(segment.end, duration))
 
 
 #: Added to a clip boundary, in samples, so that seconds * rate truncates back to it.

@@ -43,10 +43,11 @@ class TransformersEngine:
 
         self.model_ref, self.device, self.dtype = model, device, dtype
         try:
-            self.model = AutoModelForSpeechSeq2Seq.from_pretrained(
-                str(model.path), dtype=_torch_dtype(dtype), low_cpu_mem_usage=True, use_safetensors=True, trust_remote_code=False
-            )
-            self.processor = AutoProcessor.from_pretrained(str(model.path), trust_remote_code=False)
+            with _no_loading_bars():
+                self.model = AutoModelForSpeechSeq2Seq.from_pretrained(
+                    str(model.path), dtype=_torch_dtype(dtype), low_cpu_mem_usage=True, use_safetensors=True, trust_remote_code=False
+                )
+                self.processor = AutoProcessor.from_pretrained(str(model.path), trust_remote_code=False)
         except Exception as exc:  # noqa: BLE001 - safetensors and tokenizers raise their own errors for damaged files
             if is_out_of_memory(exc):  # the caller's memory recovery handles it
                 raise
@@ -63,7 +64,7 @@ class TransformersEngine:
         )
         gen = self.model.generation_config
         self.lang_to_id: dict[str, int] = dict(getattr(gen, "lang_to_id", None) or {})
-        _quiet_length_notice()
+        _quiet_library_notices()
 
     # -- capabilities --------------------------------------------------------
     def languages(self) -> set[str]:
@@ -176,7 +177,14 @@ class TransformersEngine:
         notes = [*notes, *transformers_safeguard_notes(opts)]
         return EngineOutput(out["text"].strip(), segments, language, prob, notes, generate["max_new_tokens"])
 
-    def transcribe(self, audio: np.ndarray, opts: TranscriptionOptions) -> EngineOutput:
+    def transcribe(self, audio: np.ndarray, opts: TranscriptionOptions, progress=None, on_segment=None) -> EngineOutput:
+        """Transcribe ``audio`` with the pipeline: one window, or overlapping ``chunk_length_s`` chunks stitched together.
+
+        ``progress`` is called with the seconds of audio done after each
+        generate() call over chunks; ``on_segment`` with each
+        :class:`Segment` once the pipeline has stitched them (it joins the
+        chunks only at the end).
+        """
         _seed_torch(opts.seed)
         check_engine_options(self.name, opts)
         language, prob = opts.language, None
@@ -190,10 +198,26 @@ class TransformersEngine:
         notes: list[str] = []
         generate = self._generate_kwargs(opts, language, min(duration, opts.chunk_length_s), notes)
         kwargs = {"batch_size": opts.batch_size, "return_timestamps": timestamps, "generate_kwargs": generate}
-        if long:
-            kwargs["chunk_length_s"] = opts.chunk_length_s
-        out = self.pipe({"raw": audio, "sampling_rate": SAMPLE_RATE}, **kwargs)
-        return self._output(out, duration, opts, language, prob, generate, notes)
+        if long:  # the library's caveat about chunking, said once in the result's notes rather than on every call
+            kwargs.update(chunk_length_s=opts.chunk_length_s, ignore_warning=True)
+            notes.append(
+                f"long audio: the transformers pipeline decodes overlapping {opts.chunk_length_s:g}-s chunks independently and joins them "
+                "where they overlap (transformers calls this experimental); faster-whisper decodes window after window"
+            )
+        done = [0]
+
+        def windows_done(count: int) -> None:  # the pipeline's chunks start every 2/3 chunk (a 1/6 stride on each side)
+            done[0] += count
+            progress(min(duration, done[0] * opts.chunk_length_s * 2 / 3))
+
+        with _windows_reported(self.model, windows_done if progress is not None and long else None):
+            out = self.pipe({"raw": audio, "sampling_rate": SAMPLE_RATE}, **kwargs)
+        result = self._output(out, duration, opts, language, prob, generate, notes)
+        for segment in result.segments if on_segment is not None else ():
+            on_segment(segment)
+        if progress is not None:
+            progress(duration)
+        return result
 
     def transcribe_many(
         self, clips: list[np.ndarray], opts: TranscriptionOptions, languages=None, encoder_batch: int | None = None
@@ -251,17 +275,61 @@ class TransformersEngine:
         return outputs
 
 
-class _LengthNotice(logging.Filter):
-    """Drops generate()'s notice that ``max_new_tokens`` overrides the checkpoint's ``max_length`` (every call sets it on purpose)."""
+@contextlib.contextmanager
+def _windows_reported(model, on_windows):
+    """``model.generate`` while in the block, calling ``on_windows`` with the number of windows each call decoded."""
+    if on_windows is None:
+        yield
+        return
+    generate = model.generate
+
+    def counted(*args, **kwargs):
+        tokens = generate(*args, **kwargs)
+        features = kwargs.get(getattr(model, "main_input_name", "input_features"), args[0] if args else None)
+        on_windows(len(features) if features is not None else 1)
+        return tokens
+
+    model.generate = counted
+    try:
+        yield
+    finally:
+        del model.generate  # the class's own method again
+
+
+class _LibraryNoise(logging.Filter):
+    """Drops two notices transformers gives about its own calls, not about anything the caller did.
+
+    generate() says that ``max_new_tokens`` overrides the checkpoint's
+    ``max_length`` (every call here sets it on purpose), and Whisper's
+    generate() passes its suppress tokens to the generic generate() along
+    with a generation config, which the latter calls deprecated.
+    """
 
     def filter(self, record: logging.LogRecord) -> bool:
-        return "seem to have been set" not in record.getMessage()
+        message = record.getMessage()
+        if "seem to have been set" in message:
+            return False
+        return not ("`generation_config` together with generation-related" in message and "suppress_tokens" in message)
 
 
-def _quiet_length_notice() -> None:
+def _quiet_library_notices() -> None:
     logger = logging.getLogger("transformers.generation.utils")
-    if not any(isinstance(f, _LengthNotice) for f in logger.filters):
-        logger.addFilter(_LengthNotice())
+    if not any(isinstance(f, _LibraryNoise) for f in logger.filters):
+        logger.addFilter(_LibraryNoise())
+
+
+@contextlib.contextmanager
+def _no_loading_bars():
+    """transformers' "Loading weights" bars off while in the block, as they were after it."""
+    from transformers.utils import logging as hf_logging
+
+    enabled = hf_logging.is_progress_bar_enabled()
+    hf_logging.disable_progress_bar()
+    try:
+        yield
+    finally:
+        if enabled:
+            hf_logging.enable_progress_bar()
 
 
 #: ``TranscriptionOptions.timestamps`` as the transformers pipeline's ``return_timestamps``.

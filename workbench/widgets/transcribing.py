@@ -119,13 +119,12 @@ class TranscriptionMixin:
     def _transcribe_job(self, request: Request) -> None:
         self._set_progress(PROGRESS_START, f"decoding and resampling with {request.resampler}…", "info")
         clip = self._resampled_clip(request.source, request.decoder, request.channel, request.resampler)
-        audio_s = clip.duration
         self._set_progress(PROGRESS_AUDIO_READY, f"loading {request.model} and transcribing with {request.engine}…")
         span = PROGRESS_INFERENCE_DONE - PROGRESS_AUDIO_READY
 
-        def on_progress(done_s: float) -> None:
-            fraction = min(1.0, done_s / audio_s) if audio_s > 0 else 1.0
-            self._set_progress(PROGRESS_AUDIO_READY + span * fraction, f"transcribed {done_s:.1f} of {audio_s:.1f} s")
+        def on_progress(done_s: float, total_s: float) -> None:
+            fraction = min(1.0, done_s / total_s) if total_s > 0 else 1.0
+            self._set_progress(PROGRESS_AUDIO_READY + span * fraction, f"transcribed {done_s:.1f} of {total_s:.1f} s")
 
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", TranscriptionWarning)  # fallbacks are listed with the transcript
