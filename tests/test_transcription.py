@@ -398,6 +398,7 @@ def test_safeguards_reach_the_real_model_and_are_recorded(engine, monkeypatch):
     json.loads(t.to_json())
 
 
+@pytest.mark.slow
 def test_transformers_fallback_breaks_a_repetition_loop_on_a_short_clip():
     """Beam search on 3 s of faint noise (-80 dBFS, a quiet room) loops.
 
@@ -476,7 +477,10 @@ def test_cli_maps_the_safeguard_flags(monkeypatch, capsys):
             return {"text": "ok"}
 
     monkeypatch.setattr(warnings, "showwarning", warnings.showwarning)  # cli.main replaces it
-    monkeypatch.setattr("workbench.transcription.transcribe", lambda path, model, engine, **options: seen.append(options) or Done())
+    monkeypatch.setattr(
+        "workbench.transcription.transcribe",
+        lambda path, model, engine, progress, on_segment, **options: seen.append(options) or Done(),
+    )
     argv = ["transcribe", "a.wav", "--temperature-increment", "0", "--compression-ratio-threshold", "none", "--log-prob-threshold", "-0.5"]
     argv += ["--no-speech-threshold", "0.7", "--no-condition-on-previous-text", "--vad-filter", "--engine", "faster-whisper"]
     assert cli.main(argv) == 0

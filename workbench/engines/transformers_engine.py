@@ -210,7 +210,7 @@ class TransformersEngine:
             done[0] += count
             progress(min(duration, done[0] * opts.chunk_length_s * 2 / 3))
 
-        with _windows_reported(self.model, windows_done if progress is not None and long else None):
+        with _windows_reported(self.model, windows_done) if progress is not None and long else contextlib.nullcontext():
             out = self.pipe({"raw": audio, "sampling_rate": SAMPLE_RATE}, **kwargs)
         result = self._output(out, duration, opts, language, prob, generate, notes)
         for segment in result.segments if on_segment is not None else ():
@@ -278,9 +278,6 @@ class TransformersEngine:
 @contextlib.contextmanager
 def _windows_reported(model, on_windows):
     """``model.generate`` while in the block, calling ``on_windows`` with the number of windows each call decoded."""
-    if on_windows is None:
-        yield
-        return
     generate = model.generate
 
     def counted(*args, **kwargs):
