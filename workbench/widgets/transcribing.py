@@ -123,6 +123,8 @@ class TranscriptionMixin:
         span = PROGRESS_INFERENCE_DONE - PROGRESS_AUDIO_READY
 
         def on_progress(done_s: float, total_s: float) -> None:
+            if done_s <= 0:  # said before the model loads: the status keeps saying it is loading
+                return
             fraction = min(1.0, done_s / total_s) if total_s > 0 else 1.0
             self._set_progress(PROGRESS_AUDIO_READY + span * fraction, f"transcribed {done_s:.1f} of {total_s:.1f} s")
 
