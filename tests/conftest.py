@@ -95,17 +95,9 @@ def audio_dir(tmp_path_factory) -> Path:
     return d
 
 
-#: Module fixtures that cost minutes: the tests using one run in one worker, so it is built once (``--dist loadgroup``).
-SHARED_MODULE_FIXTURES = ("demo", "lab")
-
-
 def pytest_collection_modifyitems(config, items) -> None:
-    """Slow tests first, so that workers finish together; tests sharing a costly module fixture in one worker."""
-    items.sort(key=lambda item: item.get_closest_marker("slow") is None)  # stable: file order kept within each part
-    for item in items:
-        for name in SHARED_MODULE_FIXTURES:
-            if name in getattr(item, "fixturenames", ()):
-                item.add_marker(pytest.mark.xdist_group(f"{item.module.__name__}::{name}"))
+    """Slow tests first, so that parallel workers finish together (the order within each part is the files')."""
+    items.sort(key=lambda item: item.get_closest_marker("slow") is None)
 
 
 def pytest_unconfigure(config) -> None:

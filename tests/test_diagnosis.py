@@ -11,6 +11,8 @@ rates stand apart, and loops are flagged.
 from __future__ import annotations
 
 import csv
+import os
+import pickle
 import re
 import shutil
 from pathlib import Path
@@ -152,9 +154,20 @@ def test_the_data_is_described_from_its_manifest():
 
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory):
-    out = tmp_path_factory.mktemp("demo")
-    diagnosis, path = run_demo(out, progress=False)
-    return diagnosis, path
+    """The full demo, run once for the whole session: parallel test workers share it through a file, under a lock.
+
+    While one worker runs it (on every core), another that needs it waits.
+    """
+    from filelock import FileLock
+
+    base = tmp_path_factory.getbasetemp()
+    shared = base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base  # the workers' common folder
+    out, saved = shared / "demo", shared / "demo-diagnosis.pickle"
+    with FileLock(str(shared / "demo.lock")):
+        if not saved.is_file():
+            diagnosis, _ = run_demo(out, progress=False)
+            saved.write_bytes(pickle.dumps(diagnosis))
+    return pickle.loads(saved.read_bytes()), out / "cantonese-diagnosis.html"
 
 
 def paired_vs(runs: pd.DataFrame, condition: str, resampler: str, against: str) -> float:
