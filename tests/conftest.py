@@ -95,9 +95,18 @@ def audio_dir(tmp_path_factory) -> Path:
     return d
 
 
+#: Files whose slow tests take the longest (notebooks, the demo, the benchmarks' smoke runs): started first.
+LONGEST_FIRST = ("test_notebooks.py", "test_diagnosis.py", "test_bench.py", "test_transcription.py")
+
+
 def pytest_collection_modifyitems(config, items) -> None:
-    """Slow tests first, so that parallel workers finish together (the order within each part is the files')."""
-    items.sort(key=lambda item: item.get_closest_marker("slow") is None)
+    """Slow tests first, the longest of them first, so that parallel workers finish together (otherwise the files' order)."""
+
+    def order(item) -> tuple[bool, int]:
+        name = item.path.name
+        return item.get_closest_marker("slow") is None, LONGEST_FIRST.index(name) if name in LONGEST_FIRST else len(LONGEST_FIRST)
+
+    items.sort(key=order)
 
 
 def pytest_unconfigure(config) -> None:
