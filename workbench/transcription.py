@@ -304,8 +304,9 @@ def transcribe(
     progress : callable, optional
         Called as ``progress(done_s, total_s)``, in seconds of audio: once
         with 0 when the audio is ready (before the model loads), then as
-        the engine gets on (faster-whisper: per segment; transformers: per
-        30-s chunk of a long file), and with ``total_s`` at the end.
+        the engine gets on (faster-whisper: at the end of each segment, so
+        trailing silence is never reported; transformers: per 30-s chunk of
+        a long file, then ``total_s``; audio not decoded: ``total_s``).
     on_segment : callable, optional
         Called with each :class:`Segment` as it is decoded (faster-whisper),
         or as soon as the pipeline has joined its chunks (transformers).

@@ -156,9 +156,7 @@ def token_cap(window_seconds: float, opts: TranscriptionOptions, prompt_tokens: 
         f"max_new_tokens: {opts.max_new_tokens}{prompt} does not fit Whisper's {MAX_TARGET_TOKENS} decoder positions "
         f"(with the {START_TOKENS} start tokens{' and <|startofprev|>' if prompt_tokens else ''}); used {room}"
     )
-    if note not in notes:
-        notes.append(note)
-        warnings.warn(note, TranscriptionWarning, stacklevel=4)
+    _say_once(note, notes)
     return room
 
 
@@ -168,9 +166,14 @@ def prompt_note(tokens: int, kept_text: str, notes: list[str]) -> None:
         f"initial_prompt: {tokens} tokens, more than the {MAX_PROMPT_TOKENS} Whisper's decoder keeps; "
         f"only its last {MAX_PROMPT_TOKENS} were used (from {kept_text.strip()[:40]!r}...)"
     )
+    _say_once(note, notes)
+
+
+def _say_once(note: str, notes: list[str]) -> None:
+    """Add ``note`` to ``notes`` and warn with it, unless ``notes`` already holds it."""
     if note not in notes:
         notes.append(note)
-        warnings.warn(note, TranscriptionWarning, stacklevel=4)
+        warnings.warn(note, TranscriptionWarning, stacklevel=5)  # the caller of transcribe / transcribe_batch, as before
 
 
 def _seed_torch(seed: int | None) -> None:
