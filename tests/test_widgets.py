@@ -241,6 +241,23 @@ def test_transcription_is_scored_recorded_and_cached(panel, counting_transcribe)
     assert "<table" in panel.compare_table.value and "resampler" in panel.compare_table.value
 
 
+def test_the_loading_status_stays_until_there_is_progress(panel, monkeypatch):
+    seen = []
+
+    def fake(audio, model, engine, *, options, progress=None):
+        progress(0.0, 3.0)  # transcribe() says the total before the model loads
+        seen.append((panel.status.value, panel.progress.value))
+        progress(1.5, 3.0)
+        seen.append((panel.status.value, panel.progress.value))
+        return fake_transcript()
+
+    monkeypatch.setattr(wbw_transcribing, "transcribe", fake)
+    panel.transcribe_button.click()
+    (loading, at_start), (halfway, at_half) = seen
+    assert "loading" in loading and "transcribed" not in loading
+    assert "transcribed 1.5 of 3.0 s" in halfway and at_half > at_start
+
+
 def test_compare_table_and_chart_follow_the_runs(panel, counting_transcribe):
     for name in ("soxr_hq", "naive_decimation", "linear"):
         panel.resampler.value = name
