@@ -38,6 +38,12 @@ for _name, _sub in REDIRECTED.items():
     os.environ[_name] = str(SESSION_HOME / _sub)
 for _name in UNSET:
     os.environ.pop(_name, None)
+#: Parallel workers share the cores. Each worker's libraries (PyTorch's and CTranslate2's OpenMP pools,
+#: and every subprocess a test starts) get an equal share of threads: OpenMP threads spin while they
+#: wait, and two workers with a thread per core each ran the transformers tests 3-5x slower.
+_WORKERS = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1"))
+if _WORKERS > 1:
+    os.environ.setdefault("OMP_NUM_THREADS", str(max(1, (os.cpu_count() or 1) // _WORKERS)))
 
 import numpy as np  # noqa: E402 - after the environment above, which libraries read when imported
 import pytest  # noqa: E402
@@ -97,14 +103,24 @@ def audio_dir(tmp_path_factory) -> Path:
 
 #: Files whose slow tests take the longest (notebooks, the demo, the benchmarks' smoke runs): started first.
 LONGEST_FIRST = ("test_notebooks.py", "test_diagnosis.py", "test_bench.py", "test_transcription.py")
+#: A session fixture that one worker computes and the others read from a file (see ``test_diagnosis.demo``).
+SHARED_RESULT = "demo"
 
 
 def pytest_collection_modifyitems(config, items) -> None:
-    """Slow tests first, the longest of them first, so that parallel workers finish together (otherwise the files' order)."""
+    """Slow tests first, the longest of them first, so that parallel workers finish together (otherwise the files' order).
 
-    def order(item) -> tuple[bool, int]:
+    Workers take tests one at a time (``--maxschedchunk=1``), longest first.
+    Of the tests that read the shared demo, the first starts with the slow
+    ones and the rest wait until the other slow tests have gone out: by then
+    the demo is computed, and no worker sits idle waiting for it.
+    """
+    first_reader = next((item for item in items if SHARED_RESULT in getattr(item, "fixturenames", ())), None)
+
+    def order(item) -> tuple[bool, bool, int]:
         name = item.path.name
-        return item.get_closest_marker("slow") is None, LONGEST_FIRST.index(name) if name in LONGEST_FIRST else len(LONGEST_FIRST)
+        waits = item is not first_reader and SHARED_RESULT in getattr(item, "fixturenames", ())
+        return item.get_closest_marker("slow") is None, waits, LONGEST_FIRST.index(name) if name in LONGEST_FIRST else len(LONGEST_FIRST)
 
     items.sort(key=order)
 
