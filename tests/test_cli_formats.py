@@ -129,6 +129,18 @@ def test_bench_cli_measures_both_sides_in_fresh_processes(capsys):
     assert r["time_ratio"] == pytest.approx(r["workbench"]["wall_s"] / r["plain"]["wall_s"])
 
 
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the child's own peak is read from /proc (Linux)")
+def test_bench_cli_measures_the_childs_own_memory_not_its_parents():
+    from workbench.benchmarks.cli_bench import _measure
+
+    held = np.ones(400 * 2**20 // 8)  # this process now peaks above 400 MiB; ru_maxrss would report that for any child
+    small = _measure([sys.executable, "-c", "pass"], dict(os.environ))
+    big = _measure([sys.executable, "-c", "import time; b = bytearray(300 * 2**20); time.sleep(0.2)"], dict(os.environ))
+    assert small["returncode"] == big["returncode"] == 0 and held.sum() > 0
+    assert small["peak_rss_bytes"] < 100 * 2**20
+    assert 300 * 2**20 < big["peak_rss_bytes"] < 400 * 2**20
+
+
 # --------------------------------------------------------------------------
 # What the command prints while it works
 # --------------------------------------------------------------------------
