@@ -490,10 +490,19 @@ def test_resample_refuses_to_overwrite_another_kind_of_file_without_force(tone_w
     notes = tmp_path / "notes.txt"
     notes.write_text("keep me")
     message = refused(capsys, tmp_path, "resample", tone_wav, notes)
-    assert "notes.txt already exists and is not a .wav/.wave file" in message and "--force" in message
+    assert "notes.txt: resample writes WAV or FLAC files, and a .txt name would say otherwise" in message and "--force" in message
     code, _, err = cli(capsys, "resample", tone_wav, notes, "--force")
     assert code == 0, err
     assert load_audio(notes).sample_rate == 16_000
+
+
+def test_resample_writes_what_its_name_says(tone_wav, tmp_path, capsys):
+    message = refused(capsys, tmp_path, "resample", tone_wav, tmp_path / "out.mp3")  # not WAV data under an MP3 name
+    assert "a .mp3 name would say otherwise; name the output .wav or .flac" in message
+    assert "without a suffix" in refused(capsys, tmp_path, "resample", tone_wav, tmp_path / "out")
+    code, _, err = cli(capsys, "resample", tone_wav, tmp_path / "out.flac")
+    assert code == 0, err
+    assert sf.info(str(tmp_path / "out.flac")).format == "FLAC" and load_audio(tmp_path / "out.flac").sample_rate == 16_000
 
 
 def test_resample_replaces_its_own_kind_of_file(tone_wav, tmp_path, capsys):

@@ -333,19 +333,23 @@ def write_text(path, text: str) -> Path:
     return Path(path)
 
 
-def write_wav(path, clip, subtype: str = "PCM_16") -> Path:
-    """Write a :class:`~workbench.audio.Clip` as a WAV file, atomically.
+#: Audio files the workbench writes, by suffix: the container soundfile writes for each.
+AUDIO_OUTPUTS = {".wav": "WAV", ".wave": "WAV", ".flac": "FLAC"}
+
+
+def write_wav(path, clip, subtype: str = "PCM_16", format: str = "WAV") -> Path:
+    """Write a :class:`~workbench.audio.Clip` as a WAV file (or ``format="FLAC"``), atomically.
 
     Samples are clipped to [-1, 1] before integer conversion; use
-    ``subtype="FLOAT"`` to keep them exactly.
+    ``subtype="FLOAT"`` (WAV only) to keep them exactly.
     """
     import soundfile as sf
 
     data = np.asarray(clip.samples, dtype=np.float32).T
     if subtype != "FLOAT":
         data = np.clip(data, -1.0, 1.0)
-    with atomic_path(path, suffix=".wav") as tmp:
-        sf.write(str(tmp), data, clip.sample_rate, subtype=subtype, format="WAV")
+    with atomic_path(path, suffix=f".{format.lower()}") as tmp:
+        sf.write(str(tmp), data, clip.sample_rate, subtype=subtype, format=format)
     return Path(path)
 
 

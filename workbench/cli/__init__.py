@@ -86,17 +86,25 @@ def cmd_compare_decoders(args) -> int:
 def cmd_resample(args) -> int:
     from ..audio import check_sample_rate, load_audio
     from ..errors import OutputError, ResampleError
-    from ..io import check_output, write_wav
+    from ..io import AUDIO_OUTPUTS, check_output, write_wav
     from ..resampling import check_resampler
 
     # every argument is checked before any decoding, and the output before anything is written
     channel = _channel_arg(args.channel)
     rate = check_sample_rate(args.rate, "--rate", error=ResampleError, advice="; choose a rate in that range (Whisper takes 16000)")
     check_resampler(args.method)
-    target = check_output(args.output, inputs=[args.input], suffixes=(".wav", ".wave"), force=args.force, option="OUT")
+    suffix = Path(args.output).suffix.lower()
+    container = AUDIO_OUTPUTS.get(suffix, "WAV")
+    if suffix not in AUDIO_OUTPUTS and not args.force and not Path(args.output).is_dir():  # a folder: check_output says so
+        named = f"a {suffix} name" if suffix else "a name without a suffix"
+        raise OutputError(
+            f"OUT {args.output}: resample writes WAV or FLAC files, and {named} would say otherwise; "
+            "name the output .wav or .flac (ffmpeg converts either further), or pass --force to write WAV under this name"
+        )
+    target = check_output(args.output, inputs=[args.input], suffixes=tuple(AUDIO_OUTPUTS), force=args.force, option="OUT")
     out = load_audio(args.input, backend=args.backend, channel=channel, non_finite=args.non_finite, target_rate=rate, resampler=args.method)
     try:
-        write_wav(target, out)
+        write_wav(target, out, format=container)
     except OSError as exc:  # disk full, permissions changed meanwhile: nothing partial is left (write_wav is atomic)
         raise OutputError(f"OUT {args.output}: could not be written: {exc.strerror or exc}; nothing was written") from exc
     steps = [s for s in out.info.history if s.get("step") == "resample"]
@@ -453,9 +461,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser(
         "resample",
-        help="convert a file to a WAV at another rate with a named resampler",
-        description="Like 'ffmpeg -i in -ar 16000 -ac 1 out.wav', with the resampler of your choice. The output is written atomically; "
-        "it may not be the input, and an existing file that is not a WAV is replaced only with --force. "
+        help="convert a file to a WAV or FLAC at another rate with a named resampler",
+        description="Like 'ffmpeg -i in -ar 16000 -ac 1 out.wav', with the resampler of your choice. OUT is a .wav or .flac file "
+        "(another name only with --force, and it gets WAV data), written atomically; it may not be the input. "
         "A long file is decoded and resampled block by block (soxr resamplers).",
     )
     p.add_argument("input")
@@ -475,7 +483,7 @@ def build_parser() -> argparse.ArgumentParser:
         choices=["error", "zero"],
         help="samples that are NaN or infinite: refuse the file (default), or replace them with silence (zero) and say so",
     )
-    p.add_argument("--force", action="store_true", help="overwrite OUT even when it exists and is not a WAV file")
+    p.add_argument("--force", action="store_true", help="write WAV data under a name that is not .wav or .flac, replacing such a file")
     p.add_argument("--json", action="store_true", help="print machine-readable JSON instead of text")
     p.set_defaults(func=cmd_resample)
 
