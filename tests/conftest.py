@@ -2,7 +2,8 @@
 
 Before anything is imported, every cache and per-user folder the suite could
 write in (the workbench's model cache, Hugging Face's, ModelScope's, torch's,
-matplotlib's, IPython's, Jupyter's data) is pointed at one temporary folder
+matplotlib's, IPython's, Jupyter's data, the XDG configuration folder where
+Chromium keeps its profile) is pointed at one temporary folder
 for the session, removed at its end: the user's home and caches are never
 touched. Subprocesses inherit the same folders. The embedded model is built
 there once, by the first test that needs it, and shared by the rest.
@@ -23,6 +24,7 @@ SESSION_HOME = Path(tempfile.mkdtemp(prefix="workbench-tests-"))
 REDIRECTED = {
     "WORKBENCH_CACHE": "cache/whisper-workbench",
     "XDG_CACHE_HOME": "cache",
+    "XDG_CONFIG_HOME": "config",  # Chromium's profile and PulseAudio's cookie, among others
     "HF_HOME": "cache/huggingface",
     "HF_HUB_CACHE": "cache/huggingface/hub",
     "MODELSCOPE_CACHE": "cache/modelscope",
@@ -38,6 +40,8 @@ for _name, _sub in REDIRECTED.items():
     os.environ[_name] = str(SESSION_HOME / _sub)
 for _name in UNSET:
     os.environ.pop(_name, None)
+#: The suite's Ray cluster is local and short-lived: without this, Ray saves a token in ~/.ray (a path it offers no variable for).
+os.environ["RAY_AUTH_MODE"] = "disabled"
 #: Parallel workers share the cores. Each worker's libraries (PyTorch's and CTranslate2's OpenMP pools,
 #: and every subprocess a test starts) get an equal share of threads: OpenMP threads spin while they
 #: wait, and two workers with a thread per core each ran the transformers tests 3-5x slower.

@@ -342,5 +342,13 @@ def test_the_suite_works_in_caches_of_its_own(session_home):
     home = Path.home()
     assert models.cache_dir().is_relative_to(session_home) and not models.cache_dir().is_relative_to(home)
     assert Path(constants.HF_HUB_CACHE).is_relative_to(session_home)
-    for name in ("MODELSCOPE_CACHE", "MODELSCOPE_CREDENTIALS_PATH", "XDG_CACHE_HOME", "TORCH_HOME", "MPLCONFIGDIR", "IPYTHONDIR"):
+    for name in (
+        "MODELSCOPE_CACHE",
+        "MODELSCOPE_CREDENTIALS_PATH",
+        "XDG_CACHE_HOME",
+        "XDG_CONFIG_HOME",
+        "TORCH_HOME",
+        "MPLCONFIGDIR",
+        "IPYTHONDIR",
+    ):
         assert Path(os.environ[name]).is_relative_to(session_home), name
