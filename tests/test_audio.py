@@ -424,3 +424,16 @@ def test_mp3_without_gapless_info_shows_the_encoder_priming_offset(audio_dir, tm
         assert 1000 <= r.offset_samples <= 1200, r  # LAME's 576-sample delay plus the decoder's 529
         assert abs(r.level_difference_db) < 0.5
         assert r.other_frames > r.reference_frames
+
+
+@pytest.mark.parametrize("subtype, fmt", [("FLOAT", "WAV"), ("PCM_16", "WAV"), ("PCM_24", "FLAC")])
+def test_write_wav_writes_block_by_block_what_a_one_piece_write_would(tmp_path, monkeypatch, subtype, fmt):
+    from workbench import io
+
+    monkeypatch.setattr(io, "WRITE_BLOCK_FRAMES", 1000)  # 2500 frames: two whole blocks and a part
+    samples = np.stack([np.linspace(-1.5, 1.5, 2500), np.linspace(0.5, -0.5, 2500)]).astype(np.float32)
+    path = io.write_wav(tmp_path / f"out.{fmt.lower()}", wb.Clip.from_array(samples, 8_000), subtype=subtype, format=fmt)
+    back, rate = sf.read(path, dtype="float32", always_2d=True)
+    assert rate == 8_000 and back.shape == (2500, 2) and sf.info(str(path)).format == fmt
+    expected = samples.T if subtype == "FLOAT" else np.clip(samples.T, -1.0, 1.0)  # kept exactly as floats, clipped as integers
+    assert np.allclose(back, expected, atol=2.0**-14)

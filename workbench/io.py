@@ -337,19 +337,25 @@ def write_text(path, text: str) -> Path:
 AUDIO_OUTPUTS = {".wav": "WAV", ".wave": "WAV", ".flac": "FLAC"}
 
 
+#: Frames written per block by :func:`write_wav` (a block at a time is converted and clipped).
+WRITE_BLOCK_FRAMES = 1 << 20
+
+
 def write_wav(path, clip, subtype: str = "PCM_16", format: str = "WAV") -> Path:
     """Write a :class:`~workbench.audio.Clip` as a WAV file (or ``format="FLAC"``), atomically.
 
     Samples are clipped to [-1, 1] before integer conversion; use
-    ``subtype="FLOAT"`` (WAV only) to keep them exactly.
+    ``subtype="FLOAT"`` (WAV only) to keep them exactly. The clip is written
+    block by block, so a long one is never copied whole.
     """
     import soundfile as sf
 
-    data = np.asarray(clip.samples, dtype=np.float32).T
-    if subtype != "FLOAT":
-        data = np.clip(data, -1.0, 1.0)
+    samples = clip.samples
     with atomic_path(path, suffix=f".{format.lower()}") as tmp:
-        sf.write(str(tmp), data, clip.sample_rate, subtype=subtype, format=format)
+        with sf.SoundFile(str(tmp), "w", clip.sample_rate, samples.shape[0], subtype=subtype, format=format) as out:
+            for start in range(0, samples.shape[1], WRITE_BLOCK_FRAMES):
+                block = np.asarray(samples[:, start : start + WRITE_BLOCK_FRAMES], dtype=np.float32).T
+                out.write(block if subtype == "FLOAT" else np.clip(block, -1.0, 1.0))
     return Path(path)
 
 
