@@ -8,7 +8,6 @@ from typing import TYPE_CHECKING
 
 from ..figures import resampler_colour
 from ..resampling import RESAMPLERS
-from ..scoring import CAUSE_LABELS, CAUSES, COUNTED_CAUSES
 from .common import MISSING, khz, rounded
 from .constants import MESSAGE_STYLES, PLAYER_MAX_SECONDS, RATE_DECIMALS, SECONDS_DECIMALS, TABLE_MAX_HEIGHT
 
@@ -235,22 +234,8 @@ def transcript_html(request: Request, transcript: Transcript, sc: Score | None, 
         parts.append(segments_html(transcript.segments, words=opts.timestamps == "word"))
     if times:
         parts.append(f'<div style="font-size:85%;color:#666">{html.escape(times)}</div>')
-    if sc is not None:
-        metric = sc.metric.upper()
-        parts.append(
-            f'<div class="wb-rates" style="margin:8px 0;font-size:110%">{metric} <b>{_format_rate(sc.error_rate)}</b> strict · '
-            f"<b>{_format_rate(sc.lenient_error_rate)}</b> lenient</div>"
-        )
+    if sc is not None:  # the rates, the alignment coloured by cause, and each cause's count: said once
         parts.append(sc.to_html())
-        cells = "".join(
-            f"<tr><td>{html.escape(CAUSE_LABELS[c])}</td><td style='text-align:right'>{sc.breakdown[c]}</td>"
-            f"<td style='color:#666'>{'counted' if c in COUNTED_CAUSES else 'not counted'}</td></tr>"
-            for c in CAUSES
-        )
-        parts.append(
-            '<table class="wb-breakdown" style="font-size:90%;margin-top:6px">'
-            f"<tr><th>cause</th><th>differences</th><th></th></tr>{cells}</table>"
-        )
     if note:
         parts.append(f'<div style="color:#666;margin-top:6px"><i>{html.escape(note)}</i></div>')
     parts.append("</div>")
