@@ -94,6 +94,12 @@ def test_stft_accepts_channels_and_rejects_missing_rate():
     assert spec.values.ndim == 2
     with pytest.raises(ValueError, match="sample rate"):
         stft_spectrogram(stereo, None)
+    assert stft_spectrogram(stereo, float(SR_OUT)).values.shape == spec.values.shape  # 16000.0, as metadata often has it
+    # the same bounds as every other rate in the workbench
+    with pytest.raises(ValueError, match=r"sr: a sample rate of 100 MHz, outside 1 kHz–768 kHz"):
+        stft_spectrogram(stereo, 100_000_000)
+    with pytest.raises(ValueError, match="sr must be a positive integer number of Hz; got 16000.5"):
+        stft_spectrogram(stereo, 16000.5)
 
 
 def test_naive_decimation_puts_a_10_khz_tone_at_6_khz():

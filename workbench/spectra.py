@@ -137,12 +137,14 @@ def as_mono(samples) -> np.ndarray:
 
 
 def _check_rate(sr) -> int:
+    """``sr`` held to the workbench's one sample-rate check; a float with a whole value (``16000.0``) is taken as that integer."""
+    from .resampling import check_sample_rate
+
     if sr is None:
         raise SpectrogramError("a sample rate is required: pass sr=<Hz>")
-    rate = int(sr)
-    if rate != sr or rate <= 0:
-        raise SpectrogramError(f"sample rate must be a positive whole number of Hz; got {sr!r}")
-    return rate
+    if isinstance(sr, float) and sr.is_integer():
+        sr = int(sr)
+    return check_sample_rate(sr, "sr", error=SpectrogramError)
 
 
 def n_mels_for_model(model_name: str) -> int:
