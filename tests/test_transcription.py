@@ -331,6 +331,7 @@ def test_transformers_receives_the_safeguards():
 
     eng = engines.TransformersEngine.__new__(engines.TransformersEngine)
     eng.pipe = _Recorder({"text": " hi", "chunks": [{"timestamp": (0.0, 1.0), "text": " hi"}]})
+    eng.model = SimpleNamespace(get_encoder=lambda: SimpleNamespace(forward=None))  # no model runs: the pipeline only records
     out = eng.transcribe(np.zeros(16000, np.float32), TranscriptionOptions(language="en", beam_size=2))
     sent = eng.pipe.calls[-1]["generate_kwargs"]
     assert sent["temperature"] == (0.0, 0.2, 0.4, 0.6, 0.8, 1.0) and sent["num_beams"] == 2
@@ -961,3 +962,19 @@ def test_hub_models_are_looked_up_once_per_process(tmp_path, monkeypatch, conver
     first = resolve_model("someone/whisper-base")
     second = resolve_model("hf:someone/whisper-base")
     assert first.path == second.path and len(calls) == 1
+
+
+def test_transformers_encodes_each_window_once_with_the_no_speech_check_on(monkeypatch):
+    """transformers' no-speech check runs the model again on the window being decoded; the encoder's output is reused."""
+    from transformers.models.whisper import modeling_whisper
+
+    clip = ROOT / "data" / "en_weather_44k.flac"
+    calls = []
+    original = modeling_whisper.WhisperEncoder.forward
+    monkeypatch.setattr(modeling_whisper.WhisperEncoder, "forward", lambda self, *a, **k: calls.append(1) or original(self, *a, **k))
+    checked = transcribe(clip, engine="transformers", language="en", **GREEDY)  # no_speech_threshold 0.6, Whisper's default
+    assert len(calls) == 1
+    unchecked = transcribe(clip, engine="transformers", language="en", no_speech_threshold=None, **GREEDY)
+    assert (
+        checked.text == unchecked.text and word_errors(checked.text, "The weather today is sunny, with a light breeze from the west.") == 0
+    )

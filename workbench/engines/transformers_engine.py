@@ -210,7 +210,8 @@ class TransformersEngine:
             done[0] += count
             progress(min(duration, done[0] * opts.chunk_length_s * 2 / 3))
 
-        with _windows_reported(self.model, windows_done) if progress is not None and long else contextlib.nullcontext():
+        reported = _windows_reported(self.model, windows_done) if progress is not None and long else contextlib.nullcontext()
+        with reported, _encoder_once_per_window(self.model):
             out = self.pipe({"raw": audio, "sampling_rate": SAMPLE_RATE}, **kwargs)
         result = self._output(out, duration, opts, language, prob, generate, notes)
         for segment in result.segments if on_segment is not None else ():
@@ -267,9 +268,13 @@ class TransformersEngine:
                 batch = [{"raw": clips[i], "sampling_rate": SAMPLE_RATE} for i in members]
                 notes: list[str] = []
                 generate = self._generate_kwargs(opts, language, max(len(clips[i]) for i in members) / SAMPLE_RATE, notes)
-                outs = self.pipe(
-                    batch, batch_size=opts.batch_size, return_timestamps=_PIPELINE_TIMESTAMPS[opts.timestamps], generate_kwargs=generate
-                )
+                with _encoder_once_per_window(self.model):
+                    outs = self.pipe(
+                        batch,
+                        batch_size=opts.batch_size,
+                        return_timestamps=_PIPELINE_TIMESTAMPS[opts.timestamps],
+                        generate_kwargs=generate,
+                    )
                 for i, out in zip(members, outs, strict=True):
                     outputs[i] = self._output(out, len(clips[i]) / SAMPLE_RATE, opts, language, prob_of.get(i), generate, notes)
         return outputs
@@ -365,6 +370,47 @@ def transformers_safeguard_notes(opts: TranscriptionOptions) -> list[str]:
         "segment statistics (temperature, avg_logprob, compression_ratio, no_speech_prob): not reported by the transformers pipeline"
     )
     return notes
+
+
+@contextlib.contextmanager
+def _encoder_once_per_window(model):
+    """While inside, the encoder's output for the input it has just encoded is reused when asked for again.
+
+    transformers' no-speech check (``WhisperNoSpeechDetection``, on whenever
+    ``no_speech_threshold`` is set, as Whisper's defaults have it) runs the
+    whole model a second time on the window being decoded, encoder included:
+    each window was encoded twice. The output is reused only for the very
+    same input tensor, unmodified since (its version counter), and only
+    when the second caller wants no attentions or hidden states; it is
+    dropped when the block ends.
+    """
+    encoder = model.get_encoder()
+    current = encoder.forward  # the class's method, or a wrapper set by another context (e.g. _torch_encoder_in_pieces)
+    own = vars(encoder).get("forward")
+    last: dict = {}
+
+    def forward(input_features=None, *args, **kwargs):
+        plain = (
+            not args
+            and not any(kwargs.get(k) for k in ("output_attentions", "output_hidden_states"))
+            and kwargs.get("return_dict") is not False
+        )
+        if plain and last and last["input"] is input_features and last["version"] == input_features._version:
+            return last["output"]
+        output = current(input_features, *args, **kwargs)
+        if plain and input_features is not None:
+            last.update(input=input_features, version=input_features._version, output=output)
+        return output
+
+    encoder.forward = forward
+    try:
+        yield
+    finally:
+        last.clear()
+        if own is None:
+            del encoder.forward  # back to the class's method
+        else:
+            encoder.forward = own
 
 
 @contextlib.contextmanager
