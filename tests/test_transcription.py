@@ -965,7 +965,7 @@ def test_hub_models_are_looked_up_once_per_process(tmp_path, monkeypatch, conver
 
 
 def test_transformers_encodes_each_window_once_with_the_no_speech_check_on(monkeypatch):
-    """transformers' no-speech check runs the model again on the window being decoded; the encoder's output is reused."""
+    """transformers' no-speech check and language detection run the model on the window being decoded; one encoding serves all."""
     from transformers.models.whisper import modeling_whisper
 
     clip = ROOT / "data" / "en_weather_44k.flac"
@@ -978,3 +978,6 @@ def test_transformers_encodes_each_window_once_with_the_no_speech_check_on(monke
     assert (
         checked.text == unchecked.text and word_errors(checked.text, "The weather today is sunny, with a light breeze from the west.") == 0
     )
+    calls.clear()
+    detected = transcribe(clip, engine="transformers", language=None, **GREEDY)  # language detection encodes the same window
+    assert len(calls) == 1 and detected.language == "en" and detected.text == checked.text

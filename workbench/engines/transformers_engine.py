@@ -185,6 +185,10 @@ class TransformersEngine:
         :class:`Segment` once the pipeline has stitched them (it joins the
         chunks only at the end).
         """
+        with _encoder_once_per_window(self.model):  # detection, generation and the no-speech check share one encoding
+            return self._transcribe(audio, opts, progress, on_segment)
+
+    def _transcribe(self, audio: np.ndarray, opts: TranscriptionOptions, progress, on_segment) -> EngineOutput:
         _seed_torch(opts.seed)
         check_engine_options(self.name, opts)
         language, prob = opts.language, None
@@ -210,8 +214,7 @@ class TransformersEngine:
             done[0] += count
             progress(min(duration, done[0] * opts.chunk_length_s * 2 / 3))
 
-        reported = _windows_reported(self.model, windows_done) if progress is not None and long else contextlib.nullcontext()
-        with reported, _encoder_once_per_window(self.model):
+        with _windows_reported(self.model, windows_done) if progress is not None and long else contextlib.nullcontext():
             out = self.pipe({"raw": audio, "sampling_rate": SAMPLE_RATE}, **kwargs)
         result = self._output(out, duration, opts, language, prob, generate, notes)
         for segment in result.segments if on_segment is not None else ():
@@ -378,28 +381,36 @@ def _encoder_once_per_window(model):
 
     transformers' no-speech check (``WhisperNoSpeechDetection``, on whenever
     ``no_speech_threshold`` is set, as Whisper's defaults have it) runs the
-    whole model a second time on the window being decoded, encoder included:
-    each window was encoded twice. The output is reused only for the very
-    same input tensor, unmodified since (its version counter), and only
-    when the second caller wants no attentions or hidden states; it is
-    dropped when the block ends.
+    whole model a second time on the window being decoded, encoder included,
+    and language detection encodes the first window before generate()
+    encodes it again: a window was encoded two or three times. The output
+    is reused only for input features equal to the last ones encoded
+    (compared element by element with a copy), and only when the caller
+    wants no attentions or hidden states; it is dropped when the block ends.
     """
+    import torch
+
     encoder = model.get_encoder()
     current = encoder.forward  # the class's method, or a wrapper set by another context (e.g. _torch_encoder_in_pieces)
     own = vars(encoder).get("forward")
     last: dict = {}
 
+    def same_input(features) -> bool:
+        seen = last.get("input")
+        return seen is not None and seen.shape == features.shape and seen.dtype == features.dtype and torch.equal(seen, features)
+
     def forward(input_features=None, *args, **kwargs):
         plain = (
             not args
+            and input_features is not None
             and not any(kwargs.get(k) for k in ("output_attentions", "output_hidden_states"))
             and kwargs.get("return_dict") is not False
         )
-        if plain and last and last["input"] is input_features and last["version"] == input_features._version:
+        if plain and same_input(input_features):
             return last["output"]
         output = current(input_features, *args, **kwargs)
-        if plain and input_features is not None:
-            last.update(input=input_features, version=input_features._version, output=output)
+        if plain:
+            last.update(input=input_features.detach().clone(), output=output)  # a copy: the caller may change its tensor later
         return output
 
     encoder.forward = forward
