@@ -76,21 +76,7 @@ _LONG_CHILD = """
 import json, sys, time, warnings
 warnings.simplefilter("ignore")
 from workbench.audio import load_audio, probe_audio
-def _process_peak_rss():
-    # Linux: VmHWM, this program's own high-water mark (ru_maxrss also counts the parent's, inherited across fork and exec)
-    try:
-        with open("/proc/self/status") as f:
-            for line in f:
-                if line.startswith("VmHWM:"):
-                    return int(line.split()[1]) * 1024
-    except OSError:
-        pass
-    try:
-        import resource
-    except ImportError:  # Windows
-        return None
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    return int(peak if sys.platform == "darwin" else peak * 1024)
+from workbench.benchmarks.monitor import _process_peak_rss  # Linux: this program's own peak (VmHWM)
 path, what, stream = sys.argv[1], sys.argv[2], json.loads(sys.argv[3])
 baseline = _process_peak_rss()
 t0 = time.perf_counter()

@@ -94,8 +94,9 @@ def _wait(proc) -> tuple[int, object, int]:
     exits; being a high-water mark, the last reading holds the peak. 0 where
     there is no ``/proc``.
     """
-    status_file = f"/proc/{proc.pid}/status"
-    if not os.path.exists(status_file):
+    from .monitor import _vm_hwm
+
+    if _vm_hwm(proc.pid) is None:
         _, status, usage = os.wait4(proc.pid, 0)
         return status, usage, 0
     peak = 0
@@ -103,11 +104,7 @@ def _wait(proc) -> tuple[int, object, int]:
         pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
         if pid:
             return status, usage, peak
-        try:
-            with open(status_file, encoding="ascii") as f:
-                peak = max(peak, next((int(line.split()[1]) * 1024 for line in f if line.startswith("VmHWM:")), 0))
-        except (OSError, ValueError):
-            pass
+        peak = max(peak, _vm_hwm(proc.pid) or 0)
         time.sleep(0.01)
 
 

@@ -205,20 +205,31 @@ class ResourceMonitor:
         }
 
 
-def _process_peak_rss() -> int | None:
-    """The operating system's high-water mark of this process's resident set (bytes), where it keeps one.
+def _vm_hwm(pid="self") -> int | None:
+    """Linux's high-water mark of a process's resident set (``VmHWM`` in ``/proc/<pid>/status``), in bytes.
 
-    Linux: ``VmHWM`` from ``/proc/self/status`` (``ru_maxrss`` of a forked
-    child starts from its parent's peak, so it can report the parent's
-    memory); elsewhere ``ru_maxrss``.
+    None where there is no ``/proc``, or once the process has exited.
     """
     try:
-        with open("/proc/self/status", encoding="ascii") as status:
+        with open(f"/proc/{pid}/status", encoding="ascii") as status:
             for line in status:
                 if line.startswith("VmHWM:"):
                     return int(line.split()[1]) * 1024
-    except OSError:
+    except (OSError, ValueError):
         pass
+    return None
+
+
+def _process_peak_rss() -> int | None:
+    """The operating system's high-water mark of this process's resident set (bytes), where it keeps one.
+
+    Linux: ``VmHWM`` (``ru_maxrss`` of a forked child starts from its
+    parent's peak, so it can report the parent's memory); elsewhere
+    ``ru_maxrss``.
+    """
+    own = _vm_hwm()
+    if own is not None:
+        return own
     try:
         import resource
         import sys
