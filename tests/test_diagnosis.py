@@ -115,6 +115,20 @@ def test_verdicts_name_the_resamplers_that_matter_and_stand_mislabelled_apart(co
     assert any("mislabelled sample rate" in x and "3×" in x for x in v)
 
 
+def test_a_verdict_names_every_resampler_of_its_condition():
+    rows = []
+    for clip in ("a", "b"):
+        rows += [
+            run_row(clip, "hiss", "soxr_vhq", 0.25),
+            run_row(clip, "hiss", "soxr_hq", 0.15),  # 0.10 fewer errors: neither the same nor clearly worse
+            run_row(clip, "hiss", "torchaudio_default", 0.25),
+            run_row(clip, "hiss", "naive_decimation", 0.90),
+        ]
+    (hiss,) = dg.Diagnosis(pd.DataFrame(rows)).verdicts()
+    assert "naive_decimation (+0.65) is clearly worse than soxr_vhq, while torchaudio_default stays within 0.05 of it" in hiss
+    assert "and soxr_hq differs from it by -0.10 (less than 0.15)" in hiss
+
+
 def test_cause_table_splits_the_reference_pipelines_errors(constructed):
     causes = constructed.causes().set_index("condition")
     assert causes.loc["clean", "reference_cer"] == pytest.approx(0.2)

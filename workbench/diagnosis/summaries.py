@@ -205,6 +205,27 @@ def _signed(v: float) -> str:
     return f"{v:+.2f}"
 
 
+def _resampler_finding(others: pd.DataFrame, col: str, ref: str) -> str:
+    """What the resamplers other than ``ref`` did in one condition, every one of them named where they differ."""
+    worse = others[others[col] >= CLEARLY_WORSE_CER].sort_values(col, ascending=False)
+    same = others[others[col].abs() <= SAME_CER]
+    if worse.empty:
+        if len(same) == len(others):
+            return f"the resampler does not matter: every resampler is within {SAME_CER} CER of {ref}"
+        return f"small resampler effects only (largest {_signed(others[col].max())} CER against {ref})"
+    named = ", ".join(f"{r.resampler} ({_signed(getattr(r, col))})" for r in worse.itertuples())
+    text = f"the resampler matters: {named} {'is' if len(worse) == 1 else 'are'} clearly worse than {ref}"
+    if not same.empty:
+        text += f", while {', '.join(same['resampler'])} {'stays' if len(same) == 1 else 'stay'} within {SAME_CER} of it"
+    between = others.drop(index=worse.index.union(same.index))  # neither clearly worse nor the same: named too
+    if not between.empty:
+        named = ", ".join(f"{r.resampler} by {_signed(getattr(r, col))}" for r in between.itertuples()).replace(
+            " by ", " differs from it by ", 1
+        )
+        text += f", and {named} (less than {CLEARLY_WORSE_CER})"
+    return text
+
+
 def verdicts(diagnosis: Diagnosis) -> list[str]:
     """Plain-English answers, one per condition, then the down-mix and mislabelled-rate findings."""
     ref = diagnosis.reference
@@ -216,8 +237,6 @@ def verdicts(diagnosis: Diagnosis) -> list[str]:
     out = []
     for condition, g in summary.groupby("condition", sort=False):
         others = g[g["resampler"] != ref]
-        worse = others[others[col] >= CLEARLY_WORSE_CER].sort_values(col, ascending=False)
-        same = others[others[col].abs() <= SAME_CER]
         n = int(g["clips"].max())
         base = causes.loc[condition] if condition in causes.index else None
         head = f"{condition} ({_plural(n, 'clip')}): "
@@ -227,16 +246,7 @@ def verdicts(diagnosis: Diagnosis) -> list[str]:
                 f"the down-mix destroys the speech, an audio-path fault that costs {_fmt(base['audio_fault'])} CER (see the down-mix "
                 "finding below)"
             )
-        if not worse.empty:
-            named = ", ".join(f"{r.resampler} ({_signed(getattr(r, col))})" for r in worse.itertuples())
-            text = f"the resampler matters: {named} {'is' if len(worse) == 1 else 'are'} clearly worse than {ref}"
-            if not same.empty:
-                text += f", while {', '.join(same['resampler'])} {'stays' if len(same) == 1 else 'stay'} within {SAME_CER} of it"
-            parts.append(text)
-        elif len(same) == len(others):
-            parts.append(f"the resampler does not matter: every resampler is within {SAME_CER} CER of {ref}")
-        else:
-            parts.append(f"small resampler effects only (largest {_signed(others[col].max())} CER against {ref})")
+        parts.append(_resampler_finding(others, col, ref))
         if base is not None:
             parts.append(f"with {ref}, median strict CER is {_fmt(base['reference_cer'])}{_split(base)}")
         loops = int(g["looped"].sum())
